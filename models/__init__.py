@@ -1,0 +1,36 @@
+"""Pydantic v2 records that cross gongwen's stage boundaries.
+
+Every stage takes and returns these records; nothing else crosses a boundary.
+"""
+
+from models.page import Box, Line, Page, PageSource
+from models.text import Span, Text
+from models.document import (
+    Contact,
+    Deadline,
+    DocNumber,
+    Document,
+    FileResult,
+    Issue,
+    Provenance,
+    Upstream,
+)
+from models.when import When
+
+__all__ = [
+    "Box",
+    "Contact",
+    "Deadline",
+    "DocNumber",
+    "Document",
+    "FileResult",
+    "Issue",
+    "Line",
+    "Page",
+    "PageSource",
+    "Provenance",
+    "Span",
+    "Text",
+    "Upstream",
+    "When",
+]

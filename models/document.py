@@ -1,0 +1,120 @@
+"""One parsed notice, in the shape of shared/seeds/*.expected.json, with provenance beside the values.
+
+Values stay plain strings, numbers and lists so that a record compares directly
+with a hand-made label; where each value came from sits in `provenance`, keyed by
+the field's path (`doc_number`, `recipients[1]`, `deadlines[0]`, ...).
+"""
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from models.page import Box
+from models.text import Span
+
+Level = Literal["state", "ministry", "province", "city", "county"]
+Relation = Literal["forwards", "attaches", "cites"]
+Severity = Literal["info", "warning", "error"]
+
+
+class Provenance(BaseModel):
+    """Where a value was read: page (1-based), box on that page, span in the file's normalised text."""
+
+    page: int | None = None
+    box: Box | None = None
+    span: Span
+
+
+class Issue(BaseModel):
+    """A problem found while reading a file or a document: data, not an exception."""
+
+    code: str = Field(description="stable machine-readable code, e.g. 'doc_number.nonconforming'")
+    message: str
+    severity: Severity = "warning"
+    page: int | None = None
+
+
+class DocNumber(BaseModel):
+    agency_code: str
+    year: int
+    serial: int
+
+
+class Contact(BaseModel):
+    name: str | None = None
+    org: str | None = None
+    phones: list[str] = Field(default_factory=list)
+    emails: list[str] = Field(default_factory=list)
+    fax: list[str] = Field(default_factory=list)
+    address: str | None = None
+    postcode: str | None = None
+
+
+class Deadline(BaseModel):
+    """A dated, recurring or undated requirement the recipients must meet."""
+
+    text: str = Field(description="the requirement as printed (raw characters of its span)")
+    date: str | None = Field(default=None, description="ISO last day (inclusive) or due datetime")
+    start: str | None = Field(default=None, description="first day, for a window")
+    recurring: str | None = Field(default=None, description="yearly / half-yearly / quarterly / monthly / weekly")
+    rrule: str | None = None
+    action: str | None = None
+    assignees: list[str] = Field(default_factory=list)
+    report_to: str | None = None
+    form: list[str] = Field(default_factory=list, description="电子版 / 纸质版 / 盖章 ...")
+    date_note: str | None = None
+    confidence: float | None = None
+    sentence: str | None = Field(default=None, description="the whole normalised sentence it came from")
+    page: int | None = None
+
+
+class Upstream(BaseModel):
+    relation: Relation
+    doc_number: str | None = None
+    title: str | None = None
+    issuer: str | None = None
+
+
+class Document(BaseModel):
+    issuer_mark: str | None = None
+    issuers: list[str] = Field(default_factory=list)
+    level: Level | None = None
+    doc_number: str | None = None
+    doc_number_parts: DocNumber | None = None
+    doc_number_conforming: bool | None = None
+    doc_type: str | None = None
+    title: str | None = None
+    recipients: list[str] = Field(default_factory=list)
+    issue_date: str | None = None
+    attachments: list[str] = Field(default_factory=list)
+    contacts: list[Contact] = Field(default_factory=list)
+    cc: list[str] = Field(default_factory=list)
+    printed_by: str | None = None
+    printed_date: str | None = None
+    copy_number: str | None = None
+    secrecy: str | None = None
+    urgency: str | None = None
+    signers: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list, description="附注 in parentheses, e.g. （此件公开发布）")
+    deadlines: list[Deadline] = Field(default_factory=list)
+    ongoing_duties: list[str] = Field(default_factory=list)
+    upstream: list[Upstream] = Field(default_factory=list)
+    pages: list[int] = Field(default_factory=list)
+    span: Span | None = Field(default=None, description="the document's range in the file's normalised text")
+    provenance: dict[str, Provenance] = Field(default_factory=dict)
+    problems: list[Issue] = Field(default_factory=list)
+
+
+FileStatus = Literal["done", "partial", "needs_review", "rejected"]
+
+
+class FileResult(BaseModel):
+    """What `gongwen parse FILE` prints: the documents found in one file."""
+
+    file: str
+    kind: str = Field(description="what the bytes are: pdf, pdf-text, png, jpeg, tiff, text")
+    status: FileStatus = "done"
+    engine: str | None = None
+    parser_version: str
+    documents: list[Document] = Field(default_factory=list)
+    problems: list[Issue] = Field(default_factory=list)

@@ -1,0 +1,16 @@
+"""The result of reading one time expression (the deadline engine's output)."""
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+WhenKind = Literal["date", "range", "recurring", "undeterminable"]
+
+
+class When(BaseModel):
+    kind: WhenKind
+    start: str | None = Field(default=None, description="ISO date or datetime; for a range its first day")
+    end: str | None = Field(default=None, description="ISO date or datetime: the last day (inclusive) or due time")
+    rrule: str | None = Field(default=None, description="RFC 5545 RRULE value for recurring duties")
+    confidence: float = 0.0
+    notes: list[str] = Field(default_factory=list, description="how the year or base date was chosen, uncertainty")
