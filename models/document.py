@@ -81,6 +81,7 @@ class Document(BaseModel):
     level: Level | None = None
     doc_number: str | None = None
     doc_number_parts: DocNumber | None = None
+    doc_number_printed: str | None = Field(default=None, description="the 文号 exactly as read, before repair")
     doc_number_conforming: bool | None = None
     doc_type: str | None = None
     title: str | None = None

@@ -1,0 +1,395 @@
+"""Normalise OCR text: clean each line, then reflow lines into paragraphs.
+
+Every edit is a deletion or a one-for-one character swap, so each character of
+the normalised text keeps the index of the raw character it came from
+(`Text.origin`); a joint between two raw lines keeps the raw newline's index
+when it becomes a space. That map is what lets every extracted value point back
+to its page and box.
+
+What phone scans do to the text (shared/domain.md §5, shared/ocr-notes.md):
+- tesseract's chi_sim puts a space into about 1% of the gaps between Chinese
+  characters, and around digits (`请于 11 月 20 日前`);
+- the CamScanner watermark (`CS 扫描全能王`, `3亿人都在用的扫描App`) is read as text,
+  even in the middle of a sentence;
+- lines break inside words, paragraphs cross pages;
+- look-alikes: `0`→`O`, `1`→`l` inside numbers; ASCII `:` `,` `;` `(` `)` for the
+  full-width forms the standard prints.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from statistics import median
+
+from models import Box, Page, Text
+from models.text import RawLine
+
+# --- character classes -------------------------------------------------------
+
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# CJK punctuation, full-width forms, curly quotes, and the 〇/○ used in dates.
+_CJK_PUNCT = "\u3000-\u303f\uff00-\uffef\u2018-\u201f\u2014\u2026\u25cb\u3007\u300a\u300b"
+_WIDE = f"{_HAN}{_CJK_PUNCT}"
+_WIDE_RE = re.compile(f"[{_WIDE}]")
+_HAN_RE = re.compile(f"[{_HAN}]")
+
+# --- the CamScanner watermark -------------------------------------------------
+
+
+def _spaced(phrase: str) -> str:
+    """A pattern for `phrase` that tolerates OCR spaces between its characters."""
+    return r"\s*".join(re.escape(ch) for ch in phrase if not ch.isspace())
+
+
+# The CamScanner footer reads as `CS 扫描全能王` and `3亿人都在用的扫描App`; tesseract
+# also reads the logo as stray `CS`/`C S`, and the app's own name `CamScanner`.
+_WATERMARK_RE = re.compile(
+    "|".join(
+        [
+            r"(?:C\s*S\s*)?" + _spaced("扫描全能王"),
+            _spaced("3亿人都在用的扫描") + r"\s*A\s*p\s*p",
+            _spaced("3亿人都在用的扫描"),
+            r"Cam\s*Scanner",
+        ]
+    ),
+    re.IGNORECASE,
+)
+# A line that is only the logo's letters once the rest is gone.
+_LOGO_ONLY_RE = re.compile(r"^\s*[CcＣ]\s*[SsＳ5]\s*$")
+
+# Page numbers as GB/T 9704 §7.5 prints them: `— 1 —`, `-2-`, `－ 3 －`.
+_PAGE_NUMBER_RE = re.compile(r"^\s*[-—–－一~]+\s*\d{1,3}\s*[-—–－一~]+\s*$")
+
+# --- line-level character fixes -------------------------------------------------
+
+_FULLWIDTH_DIGITS = {chr(0xFF10 + i): str(i) for i in range(10)}
+# ASCII punctuation touching Chinese text is OCR's reading of the full-width form.
+_ASCII_TO_WIDE = {":": "：", ",": "，", ";": "；", "(": "（", ")": "）", "?": "？", "!": "！"}
+# Look-alikes inside a number: only where digits surround them and a date or
+# 文号 unit follows, e.g. `2O24年`, `〔2O24〕`, `1l月`.
+_LOOKALIKE_DIGITS = {"O": "0", "o": "0", "〇": "0", "l": "1", "I": "1", "|": "1"}
+_NUMBER_WITH_LOOKALIKE_RE = re.compile(r"(?<![A-Za-z])[0-9OolI|]*[0-9][0-9OolI|]*(?=\s*[年月日号〕\]］】)）])")
+
+# Org-name endings: a space after one of these, before another org name, is the
+# separator GB/T 9704 prints between joint issuers (`民政部 全国老龄办关于…`), and the
+# one between a contact's office and name (`省民政厅老龄工作处 张书毓`); keep it.
+_ORG_SUFFIX_RE = re.compile(r"(?:部|厅|局|办|委|室|会|院|府|署|处|所|站|中心|司|科|股|团|社|协|联|馆|队|组)$")
+_ORG_START_RE = re.compile(
+    r"^(?:省|市|县|区|州|盟|旗|全国|国家|国务院|中共|中国|中央|共青团|各|自治区|"
+    r"北京|天津|上海|重庆|河北|山西|内蒙古|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|"
+    r"广东|广西|海南|四川|贵州|云南|西藏|陕西|甘肃|青海|宁夏|新疆)"
+)
+_PERSON_AFTER_RE = re.compile(f"^[{_HAN}]{{2,4}}(?=$|[，,；;、\\s0-9（(])")
+
+
+@dataclass
+class _Line:
+    """A line being normalised: characters with their raw indices, and where it sits."""
+
+    chars: list[str]
+    origin: list[int]
+    page: int
+    box: Box | None
+    newline_index: int = -1  # raw index of the newline that ends this raw line
+    pieces: list[Box | None] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.chars)
+
+    def keep(self, mask: list[bool]) -> None:
+        self.chars = [c for c, k in zip(self.chars, mask) if k]
+        self.origin = [o for o, k in zip(self.origin, mask) if k]
+
+
+def _drop_spans(line: _Line, spans: list[tuple[int, int]]) -> None:
+    mask = [True] * len(line.chars)
+    for start, end in spans:
+        for i in range(start, end):
+            mask[i] = False
+    line.keep(mask)
+
+
+def _remove_watermark(line: _Line) -> None:
+    _drop_spans(line, [m.span() for m in _WATERMARK_RE.finditer(line.text)])
+    if _LOGO_ONLY_RE.match(line.text):
+        line.keep([False] * len(line.chars))
+
+
+def _translate(line: _Line) -> None:
+    """One-for-one character repairs: full-width digits, ASCII punctuation beside Chinese, digit look-alikes."""
+    text = line.text
+    chars = line.chars
+    for i, ch in enumerate(chars):
+        if ch in _FULLWIDTH_DIGITS:
+            chars[i] = _FULLWIDTH_DIGITS[ch]
+    for m in _NUMBER_WITH_LOOKALIKE_RE.finditer(text):
+        for i in range(m.start(), m.end()):
+            chars[i] = _LOOKALIKE_DIGITS.get(chars[i], chars[i])
+    text = line.text
+    for i, ch in enumerate(chars):
+        if ch in _ASCII_TO_WIDE and _touches_wide(text, i) and not _inside_ascii_run(text, i):
+            chars[i] = _ASCII_TO_WIDE[ch]
+
+
+def _touches_wide(text: str, i: int) -> bool:
+    before = _neighbour(text, i, -1)
+    after = _neighbour(text, i, +1)
+    return bool((before and _WIDE_RE.match(before)) or (after and _WIDE_RE.match(after)))
+
+
+def _inside_ascii_run(text: str, i: int) -> bool:
+    """`17:00`, `0351-1234567,139…` and URLs keep their ASCII punctuation."""
+    before = text[i - 1] if i > 0 else ""
+    after = text[i + 1] if i + 1 < len(text) else ""
+    return before.isdigit() and after.isdigit()
+
+
+def _neighbour(text: str, i: int, step: int) -> str:
+    j = i + step
+    while 0 <= j < len(text) and text[j] == " ":
+        j += step
+    return text[j] if 0 <= j < len(text) else ""
+
+
+def _keep_space(left: str, right: str) -> bool:
+    """Whether a space between two wide runs separates two names and so is printed, not OCR noise."""
+    if not _ORG_SUFFIX_RE.search(left):
+        return False
+    if right.startswith("关于"):
+        return False
+    return bool(_ORG_START_RE.match(right) or _PERSON_AFTER_RE.match(right) or _shares_place(left, right))
+
+
+def _shares_place(left: str, right: str) -> bool:
+    """`临汾市民政局 临汾市老龄…`: the right name starts with the left name's place."""
+    m = re.search(f"([{_HAN}]{{2,}}?[省市县区])[{_HAN}]*$", left)
+    return bool(m) and right.startswith(m.group(1))
+
+
+def _collapse_spaces(line: _Line) -> None:
+    """Remove spaces tesseract puts into Chinese text; keep those that separate names.
+
+    A run of spaces goes when a wide character (Chinese, full-width punctuation)
+    stands on at least one side and the other side is wide or a digit
+    (`请于 11 月 20 日前` → `请于11月20日前`, `〔 2024 〕` → `〔2024〕`).
+    """
+    text = line.text
+    mask = [True] * len(text)
+    for m in re.finditer(r"\s+", text):
+        start, end = m.span()
+        before = text[start - 1] if start > 0 else ""
+        after = text[end] if end < len(text) else ""
+        if not before or not after:
+            drop = True  # leading and trailing spaces
+        else:
+            wide_before = bool(_WIDE_RE.match(before))
+            wide_after = bool(_WIDE_RE.match(after))
+            drop = (wide_before and (wide_after or after.isdigit())) or (wide_after and before.isdigit())
+            if drop and wide_before and wide_after and _HAN_RE.match(before) and _HAN_RE.match(after):
+                drop = not _keep_space(text[:start].rstrip(), text[end:])
+            elif not drop:
+                # Only single spaces survive between Latin words or numbers.
+                mask[start + 1 : end] = [False] * (end - start - 1)
+                continue
+        if drop:
+            mask[start:end] = [False] * (end - start)
+    line.keep(mask)
+
+
+def clean_line(line: _Line) -> None:
+    _remove_watermark(line)
+    _translate(line)
+    _collapse_spaces(line)
+    if _PAGE_NUMBER_RE.match(line.text):
+        line.keep([False] * len(line.chars))
+
+
+# --- reflow ------------------------------------------------------------------------
+
+# Starts of a new paragraph or element whatever the previous line looks like.
+_MARKER_RE = re.compile(
+    r"^(?:"
+    r"[一二三四五六七八九十]+[、是]"  # 一、  一是
+    r"|[（(][一二三四五六七八九十]+[）)]"  # （一）
+    r"|\d+[.．、](?!\d)"  # 1.  1、
+    r"|[（(]\d+[）)]"  # （1）
+    r"|第[一二三四五六七八九十]+[条章节]"  # 第一条
+    r"|附件\s*\d*\s*[：:.．]?"  # 附件：  附件2
+    r"|(?:联系人|联系电话|联系方式|电话|手机|传真|电子邮箱|电子信箱|邮箱|地址|通讯地址|邮编|邮政编码|抄送|签发人)"
+    r"|[（(](?:此件|联系|本通知|本文)"
+    r")"
+)
+_TERMINAL = "。！？；：!?;:"
+# A title ends with its 文种 (GB/T 9704 §7.3.2); the next line is the 主送机关.
+_DOC_TYPES = ("决议", "决定", "命令", "令", "公报", "公告", "通告", "意见", "通知", "通报", "报告", "请示", "批复", "议案", "函", "纪要")
+_TITLE_END_RE = re.compile(f"(?:{'|'.join(_DOC_TYPES)})$")
+_FIELD_LINE_RE = re.compile(r"^(?:联系人|联系电话|电话|手机|传真|电子邮箱|电子信箱|邮箱|地址|通讯地址|邮编|邮政编码|签发人)[：:]")
+_DATE_LINE_RE = re.compile(r"^\S{0,30}?[0-9〇○零一二三四五六七八九]{4}年[0-9一二三四五六七八九十]{1,3}月[0-9一二三四五六七八九十]{1,3}日(?:印发)?$")
+
+_BROKEN_DOCNUMBER_RE = re.compile(r"[〔\[［【（(]\s*\d{4}\s*[〕\]］】）)]\s*$")
+_SERIAL_START_RE = re.compile(r"^第?\s*\d{1,5}\s*号")
+
+# Text without geometry (plain OCR text): a line shorter than this is a header,
+# a heading or a field, not a wrapped line of a paragraph (28 characters a line, GB/T 9704 §5.2.1).
+_MIN_WRAPPED_CHARS = 15
+
+
+def _looks_like_docnumber_line(text: str) -> bool:
+    # Local import: docnumber depends on nothing here, and normalise must not import the parser.
+    from pipeline.docnumber import DOCNUMBER_LINE_RE
+
+    return bool(DOCNUMBER_LINE_RE.match(text))
+
+
+def _starts_element(text: str) -> bool:
+    return bool(_MARKER_RE.match(text)) or _looks_like_docnumber_line(text) or bool(_DATE_LINE_RE.match(text))
+
+
+# A heading (`一、提高政治站位，明确目标任务`, GB/T 9704 §7.3.3 结构层次序数) is its own line.
+_HEADING_RE = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)])[^。]*$")
+
+
+def _ends_element(text: str) -> bool:
+    return (
+        bool(_HEADING_RE.match(text)) or
+        text[-1] in _TERMINAL
+        or bool(_FIELD_LINE_RE.match(text))
+        or _looks_like_docnumber_line(text)
+        or bool(_DATE_LINE_RE.match(text))
+        or bool(_TITLE_END_RE.search(text))
+    )
+
+
+@dataclass
+class _Geometry:
+    """The body block of one page, learned from its lines' boxes."""
+
+    left: float
+    right: float
+    char: float  # a character's width, about the body line height
+
+    def full(self, box: Box) -> bool:
+        return box.x1 >= self.right - 1.5 * self.char
+
+    def indented(self, box: Box) -> bool:
+        return box.x0 >= self.left + 1.2 * self.char
+
+    def centred(self, box: Box) -> bool:
+        page_middle = (self.left + self.right) / 2
+        return self.indented(box) and abs((box.x0 + box.x1) / 2 - page_middle) < 2 * self.char
+
+
+def _page_geometry(lines: list[_Line]) -> _Geometry | None:
+    boxes = [ln.box for ln in lines if ln.box is not None and len(ln.chars) >= 8]
+    if len(boxes) < 4:
+        return None
+    char = median(b.y1 - b.y0 for b in boxes)
+    lefts = sorted(b.x0 for b in boxes)
+    rights = sorted(b.x1 for b in boxes)
+    # The body's margins: most lines start at the left margin and wrapped lines reach the right one.
+    return _Geometry(left=lefts[len(lefts) // 5], right=rights[(len(rights) * 4) // 5], char=char)
+
+
+def _joins(prev: _Line, nxt: _Line, geo: dict[int, _Geometry | None]) -> str | None:
+    """How `nxt` continues `prev`: "" (same sentence), " " (a name list), or None (new element)."""
+    a, b = prev.text, nxt.text
+    if _BROKEN_DOCNUMBER_RE.search(a) and _SERIAL_START_RE.match(b):
+        return ""  # a 文号 broken after its year: `临市民函〔2024〕` / `89号`
+    if _starts_element(b) or _looks_like_docnumber_line(a):
+        return None
+    g = geo.get(prev.page)
+    if prev.box is not None and nxt.box is not None and g is not None:
+        same_page = prev.page == nxt.page
+        height_a, height_b = prev.box.y1 - prev.box.y0, nxt.box.y1 - nxt.box.y0
+        if same_page and g.centred(prev.box) and g.centred(nxt.box) and _TITLE_END_RE.search(a) is None:
+            # Title lines are centred (GB/T 9704 §7.3.2); joint names broken over lines keep a space.
+            if max(height_a, height_b) < 1.4 * min(height_a, height_b):
+                return " " if _keep_space(a, b) else ""
+            return None
+        if g.full(prev.box) and not _FIELD_LINE_RE.match(a) and (nxt.page != prev.page or not g.indented(nxt.box)):
+            return ""
+        return None
+    if _ends_element(a) or len(a) < _MIN_WRAPPED_CHARS:
+        return None
+    return ""
+
+
+def _reflow(lines: list[_Line]) -> list[_Line]:
+    geo: dict[int, _Geometry | None] = {}
+    for page in {ln.page for ln in lines}:
+        geo[page] = _page_geometry([ln for ln in lines if ln.page == page])
+    out: list[_Line] = []
+    for line in lines:
+        if not line.chars:
+            continue
+        if out:
+            glue = _joins(out[-1], line, geo)
+            if glue is not None:
+                prev = out[-1]
+                if glue == " ":
+                    prev.chars.append(" ")
+                    prev.origin.append(prev.newline_index)
+                prev.chars.extend(line.chars)
+                prev.origin.extend(line.origin)
+                prev.pieces.append(line.box)
+                prev.newline_index = line.newline_index
+                # The last physical line decides the next join.
+                prev.box = line.box if line.box is not None else prev.box
+                prev.page = line.page
+                continue
+        line.pieces = [line.box]
+        out.append(line)
+    return out
+
+
+# --- the stage ------------------------------------------------------------------
+
+
+def raw_text(pages: list[Page]) -> tuple[str, list[RawLine]]:
+    """All pages' raw text (lines joined by newlines, pages by form feeds) and where each line sits."""
+    parts: list[str] = []
+    raw_lines: list[RawLine] = []
+    pos = 0
+    for p_index, page in enumerate(pages):
+        if p_index:
+            parts.append("\f")
+            pos += 1
+        for l_index, line in enumerate(page.lines):
+            if l_index:
+                parts.append("\n")
+                pos += 1
+            raw_lines.append(RawLine(start=pos, end=pos + len(line.text), page=page.number, line=l_index))
+            parts.append(line.text)
+            pos += len(line.text)
+    return "".join(parts), raw_lines
+
+
+def normalise(pages: list[Page]) -> Text:
+    """The normalised text of a file's pages: one paragraph or header element a line."""
+    raw, raw_lines = raw_text(pages)
+    lines: list[_Line] = []
+    for rl in raw_lines:
+        page = next(p for p in pages if p.number == rl.page)
+        src = page.lines[rl.line]
+        # A raw line may itself hold several lines (text files keep their own newlines inside one Page line).
+        line = _Line(
+            chars=list(raw[rl.start : rl.end]),
+            origin=list(range(rl.start, rl.end)),
+            page=rl.page,
+            box=src.box,
+            newline_index=rl.end,
+        )
+        clean_line(line)
+        lines.append(line)
+    paragraphs = _reflow(lines)
+    chars: list[str] = []
+    origin: list[int] = []
+    for i, para in enumerate(paragraphs):
+        if i:
+            chars.append("\n")
+            origin.append(-1)
+        chars.extend(para.chars)
+        origin.extend(para.origin)
+    return Text(raw=raw, text="".join(chars), origin=origin, raw_lines=raw_lines)

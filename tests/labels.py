@@ -1,0 +1,74 @@
+"""Compare a parsed record with a hand-made label (fixtures/**/*.expected.json).
+
+Only the fields a label states are compared. Values compare exactly, except the
+quoted requirement text of a deadline, which compares without whitespace (OCR
+spaces are part of what was printed on a scan, not of what it says), and the
+free-text `date_note`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+FREE_TEXT = {"date_note", "about"}
+WHITESPACE_INSENSITIVE = {"text"}
+
+
+def _squash(value: Any) -> Any:
+    return re.sub(r"\s+", "", value) if isinstance(value, str) else value
+
+
+def _compare_items(path: str, got: list[Any], want: list[Any], out: list[str]) -> None:
+    if len(got) != len(want):
+        out.append(f"{path}: {len(got)} items, label has {len(want)}: got {got!r}")
+        return
+    for i, (g, w) in enumerate(zip(got, want)):
+        if isinstance(w, dict):
+            _compare_fields(f"{path}[{i}]", g, w, out)
+        elif g != w:
+            out.append(f"{path}[{i}]: got {g!r}, label {w!r}")
+
+
+def _compare_fields(path: str, got: dict[str, Any], want: dict[str, Any], out: list[str]) -> None:
+    for key, w in want.items():
+        if key in FREE_TEXT:
+            continue
+        g = got.get(key)
+        where = f"{path}.{key}" if path else key
+        if isinstance(w, list) and w and isinstance(w[0], dict):
+            _compare_items(where, g or [], w, out)
+        elif key in WHITESPACE_INSENSITIVE:
+            if _squash(g) != _squash(w):
+                out.append(f"{where}: got {g!r}, label {w!r}")
+        elif isinstance(w, dict):
+            _compare_fields(where, g or {}, w, out)
+        elif g != w and not (w == [] and g is None):
+            out.append(f"{where}: got {g!r}, label {w!r}")
+
+
+def mismatches(got_docs: list[dict[str, Any]], want_docs: list[dict[str, Any]]) -> list[str]:
+    """Every labelled field the parse got wrong, as readable lines (empty when all agree)."""
+    out: list[str] = []
+    if len(got_docs) != len(want_docs):
+        out.append(f"{len(got_docs)} documents, label has {len(want_docs)}")
+    for n, (g, w) in enumerate(zip(got_docs, want_docs)):
+        _compare_fields(f"documents[{n}]", g, w, out)
+    return out
+
+
+def field_accuracy(got_docs: list[dict[str, Any]], want_docs: list[dict[str, Any]]) -> dict[str, tuple[int, int]]:
+    """Per top-level field: (right, labelled) over the documents, for the accuracy report."""
+    scores: dict[str, tuple[int, int]] = {}
+    for g, w in zip(got_docs, want_docs):
+        for key, value in w.items():
+            if key in FREE_TEXT:
+                continue
+            wrong: list[str] = []
+            _compare_fields("", g, {key: value}, wrong)
+            right, total = scores.get(key, (0, 0))
+            scores[key] = (right + (not wrong), total + 1)
+    for key, value in ((k, v) for w in want_docs[len(got_docs):] for k, v in w.items() if k not in FREE_TEXT):
+        right, total = scores.get(key, (0, 0))
+        scores[key] = (right, total + 1)
+    return scores
