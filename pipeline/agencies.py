@@ -46,10 +46,14 @@ def split_top_level(text: str, separators: str = "，、；,;") -> list[tuple[st
     return [(item, sep) for item, sep in items if item]
 
 
-# `各县（市、区）`, `各市`, `各省、自治区、直辖市`: the shared head of a 主送 group.
-_HEAD_RE = re.compile(r"^(各(?:省、自治区、直辖市|市、县（市、区）|县（市、区）|县\(市、区\)|[省市县区乡镇街]|设区的市|有关[省市县区])?)")
+# `各县（市、区）`, `各县（区）`, `各市`, `各省、自治区、直辖市`: the shared head of a 主送 group.
+HEAD_RE = re.compile(
+    r"^(各(?:省、自治区、直辖市|市、县（市、区）|乡镇|街道|[省市县区乡镇](?:[（(][^）)]*[）)])?|设区的市|有关[省市县区])?)"
+)
 # An item that is only an agency kind, lacking its own head: `老龄办`, `财政局`, `教育部门`.
-_BARE_KIND_RE = re.compile(r"^[\u4e00-\u9fff]{1,7}(?:局|办|委|厅|部门|单位|中心|站|所|院|校|会|处|室)$")
+_BARE_KIND_RE = re.compile(r"^[\u4e00-\u9fff]{1,7}(?:局|办|委|党委|厅|部门|单位|中心|站|所|院|校|会|处|室|政府|队)$")
+# A unit that heads its own kinds without 各: `新疆生产建设兵团民政局、消防救援支队`.
+_UNIT_HEAD_RE = re.compile(r"^(.{2,12}?(?:兵团|自治区|自治州|省|市|县|区|旗))(?=[\u4e00-\u9fff]{2,})")
 _HAS_OWN_HEAD_RE = re.compile(r"^(?:各|省|市|县|区|全国|国家|中共|共青团|有关)")
 
 
@@ -59,14 +63,15 @@ def expand_list(text: str) -> list[str]:
     out: list[str] = []
     head = ""
     for item, sep in split_top_level(text):
-        m = _HEAD_RE.match(item)
+        m = HEAD_RE.match(item)
         if m and item.startswith("各") and m.group(1) != item:
             head = m.group(1)
             out.append(item)
         elif sep == "、" and head and _BARE_KIND_RE.match(item) and not _HAS_OWN_HEAD_RE.match(item):
             out.append(head + item)
         else:
-            head = "" if sep != "、" else head
+            unit = _UNIT_HEAD_RE.match(item)
+            head = unit.group(1) if unit and not item.startswith(("省", "市", "县", "区")) else ""
             out.append(item)
     return out
 

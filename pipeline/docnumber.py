@@ -71,7 +71,7 @@ def parse_match(m: re.Match[str], *, trim: bool = True) -> FoundNumber | None:
     if trim and m.group("code") is not None:
         code, cut = _trim_code(code)
         start += cut
-    printed = re.sub(r"\s+", "", m.string[start : m.end()])
+    printed = m.string[start : m.end()]
     year, serial = _full_year(year_text), int(serial_text)
     canonical = f"{code}〔{year}〕{serial}号"
     return FoundNumber(

@@ -18,36 +18,43 @@ from spacy.tokens import Doc, Span
 
 from models import Deadline
 from pipeline import nlp
-from pipeline.agencies import expand_list
+from pipeline.agencies import HEAD_RE, expand_list
 from pipeline.references import book_spans
-from pipeline.when import Found
+from pipeline.when import Found, recurrence_label
 
 # Words that make a date a deadline: an inclusive last day, a limit, a window's end.
 _DEADLINE_TAIL_RE = re.compile(r"^\s*(?:前|之前|以前|为止|止|内|以内|截止|底前)")
 _DEADLINE_WORDS_RE = re.compile(r"前|之前|以前|为止|止|内|截止|截至|底")
-# The cue before the time expression belongs to the requirement's text: `请于`, `务必在`.
-_CUE_BEFORE_RE = re.compile(r"(?:请|务必|须|必须|应当|应|要|需|并|均|统一)?(?:于|在)?$")
-_FORM_RE = re.compile(
-    r"(?:以|按|用)?(?P<form>(?:电子版|电子文档|电子稿|纸质版|纸质材料|纸质|书面|word版|PDF版|扫描件)(?:(?:和|及|、)(?:电子版|电子文档|纸质版|纸质|书面|扫描件))*)(?:形式|方式)?"
-    r"|(?P<seal>加盖公章|盖章)"
-)
-_ORG_TAIL = r"(?:办|局|厅|部|处|室|委|会|中心|科|组|站|院|单位|政府|系统|平台|邮箱)(?:（[^（）]*）)?"
-_REPORT_RE = re.compile(
-    r"(?:将(?P<obj1>[^，。；]+?))?(?:以[^，。；]{0,8}?形式)?"
-    r"(?P<verb>报送至|报送|上报至|上报|报至|报给|报|提交至|提交|发送至|发送|送至|送|反馈至|反馈)"
-    rf"(?:至|到|给)?(?P<to>[^，。；]*?{_ORG_TAIL})?(?P<obj2>[^，。；]*)"
-)
-_AT_LEAST_RE = re.compile(r"至少(?P<verb>开展|组织|举办|召开|完成)(?P<qty>[0-9一二三四五六七八九十两]+[项次场个期批])(?P<obj>[^，。；]+)")
-_DO_RE = re.compile(r"(?P<verb>开展|组织|举办|召开|完成|建立|制定|部署|启动|提交|填报)(?P<obj>[^，。；]+)")
+_WINDOW_RE = re.compile(r"至|到|[-—～~]|起")
+# The cue before the time expression opens the requirement's text: `请于`, `请务必在`, `于`.
+_CUE_BEFORE_RE = re.compile(r"(?:请务必|请|务必)?(?:于|在)?$")
+
+_FORM_WORDS = r"电子版|电子文档|电子稿|纸质版|纸质材料|纸质|书面材料|扫描件"
+_FORM_RE = re.compile(rf"(?P<form>{_FORM_WORDS})|(?P<seal>加盖(?:单位)?公章|盖章)")
+_FORM_NAMES = {"纸质": "纸质版", "纸质材料": "纸质版", "电子文档": "电子版", "电子稿": "电子版", "书面材料": "书面"}
+# `以电子版形式`, `和电子版`, `电子版和纸质版各一份`: forms said outside the object.
+_FORM_PHRASE_RE = re.compile(rf"以(?:{_FORM_WORDS})(?:(?:和|及|、)(?:{_FORM_WORDS}))*(?:形式|方式)|(?:和|及)(?:{_FORM_WORDS})$")
+# A parenthetical after the object that says how to send it: `（纸质版加盖公章）`.
+_FORM_NOTE_RE = re.compile(rf"（(?P<note>[^（）]*(?:{_FORM_WORDS}|公章)[^（）]*)）")
+_SEE_ATTACHMENT_RE = re.compile(r"（(?:见|详见)?附件\s*\d*）")
+_MEANS_RE = re.compile(r"通过[^，。；]*?(?:平台|系统|网站|邮箱|小程序)")
+
+_ORG_TAIL = r"(?:办|局|厅|部|处|室|委|会|中心|科|股|组|站|院|司|队|单位|政府|系统|平台|邮箱)(?:（[^（）]*）)?"
+_REPORT_VERB = r"报送至|报送|上报至|上报|报至|报给|报(?![告名表道])|提交至|提交|反馈至|反馈|填报|报备"
+# `将X报送ORG…`: the object before the verb, the office after it. The object is greedy so the
+# verb found is the last one (`将自评报告报送…`: 报告 is part of the object).
+_SEND_RE = re.compile(rf"^(?:.*?将|.*?把)(?P<obj>.+)(?P<verb>{_REPORT_VERB})(?:至|到|给)?(?P<to>.*{_ORG_TAIL})?(?P<rest>.*)$")
+# `报送ORG`, `报送X`: no object before the verb.
+_REPORT_RE = re.compile(rf"^(?P<pre>.*?)(?P<verb>{_REPORT_VERB})(?:至|到|给)?(?P<to>.*{_ORG_TAIL})?(?P<rest>.*)$")
+_AT_LEAST_RE = re.compile(r"至少(?P<verb>[^0-9一二三四五六七八九十两，。；]{1,8}?)(?P<qty>[0-9一二三四五六七八九十两]+[项次场个期批所家])(?P<obj>.+)")
+_VERB_NAMES = {"报": "报送", "报至": "报送", "报给": "报送", "报送至": "报送", "上报": "报送", "上报至": "报送", "提交至": "提交", "反馈至": "反馈"}
+# Adverbs that sit between an object and its verb: `…情况汇总报送`, `分别将…`.
+_OBJ_TRIM_START_RE = re.compile(r"^(?:分别|统一|及时|按时|一并|均)")
+_OBJ_TRIM_END_RE = re.compile(r"(?:汇总|统一|一并|及时|按时|分别)$")
+_LEADING_FILLER_RE = re.compile(r"^[前之以内止，,\s]+")
 _CONNECTIVES_RE = re.compile(r"^(?:同时|并且|并|另外|此外|还要|还需|要|请|需|须|务必)")
 _STANDING_RE = re.compile(r"及时|按时|定期|随时|第一时间")
-_REPORT_VERB_RE = re.compile(r"报送|上报|报告|反馈|提交|报$|报备")
-_FREQUENCY = {
-    "YEARLY": "yearly",
-    "MONTHLY": "monthly",
-    "WEEKLY": "weekly",
-    "DAILY": "daily",
-}
+_REPORT_WORD_RE = re.compile(r"报送|上报|报告|反馈|提交|报$|报备")
 
 
 class FoundDeadline(BaseModel):
@@ -62,25 +69,13 @@ class FoundDuty(BaseModel):
     end: int
 
 
-def _recurring(rrule: str | None) -> str | None:
-    if not rrule:
-        return None
-    parts = dict(p.split("=", 1) for p in rrule.split(";") if "=" in p)
-    freq, interval = parts.get("FREQ"), parts.get("INTERVAL", "1")
-    if freq == "MONTHLY" and interval == "6":
-        return "half-yearly"
-    if freq == "MONTHLY" and interval == "3":
-        return "quarterly"
-    return _FREQUENCY.get(freq or "")
-
-
 def _recipient_surfaces(recipients: list[str]) -> list[str]:
     """The ways a recipient is written in running text: in full, or bare after its shared head."""
     surfaces = set(recipients)
     for r in recipients:
-        m = re.match(r"^(各(?:县（市、区）|县\(市、区\)|[省市县区]))(.+)$", r)
-        if m:
-            surfaces.add(m.group(2))
+        m = HEAD_RE.match(r)
+        if m and m.group(1) and m.end() < len(r):
+            surfaces.add(r[m.end() :])
     return sorted(surfaces, key=len, reverse=True)
 
 
@@ -105,35 +100,107 @@ def _subject(sentence: str, recipients: list[str]) -> tuple[list[str], int]:
 
 
 def _forms(text: str) -> list[str]:
+    """电子版 / 纸质版 / 盖章 …, in the order the text names them."""
     forms: list[str] = []
     for m in _FORM_RE.finditer(text):
-        if m.group("seal"):
-            forms.append("盖章")
-            continue
-        for f in re.split(r"和|及|、", m.group("form")):
-            f = {"纸质": "纸质版", "电子文档": "电子版", "电子稿": "电子版"}.get(f, f)
-            if f not in forms:
-                forms.append(f)
+        form = "盖章" if m.group("seal") else _FORM_NAMES.get(m.group("form"), m.group("form"))
+        if form not in forms:
+            forms.append(form)
     return forms
 
 
-def _action(after: str, topic: str) -> tuple[str | None, str | None]:
-    """The action and whom to report to, from the words after the time expression."""
-    after = after.lstrip("前之以内止，, ")
-    m = _AT_LEAST_RE.search(after)
+def _clauses(text: str) -> list[str]:
+    """Top-level clauses, split at `，` `；` outside brackets and quotes."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "（(《“":
+            depth += 1
+        elif ch in "）)》”":
+            depth = max(0, depth - 1)
+        elif ch in "，；,;" and depth == 0:
+            out.append(text[start:i])
+            start = i + 1
+    out.append(text[start:])
+    return out
+
+
+def _clean_object(obj: str) -> tuple[str, list[str]]:
+    """The object of an action as a clerk writes it in a register, and the form notes it carried.
+
+    Cross-references and means are dropped (`（见附件2）`, `通过…平台`); a form note in
+    brackets is set apart, to be merged with forms said elsewhere in the sentence.
+    """
+    obj = _SEE_ATTACHMENT_RE.sub("", obj)
+    obj = _MEANS_RE.sub("", obj)
+    notes = []
+    for m in _FORM_NOTE_RE.finditer(obj):
+        notes.extend(p for p in (_CONNECTIVES_RE.sub("", part).removeprefix("报送") for part in re.split(r"[，,]", m.group("note"))) if p)
+    obj = _FORM_NOTE_RE.sub("", obj)
+    extra = _FORM_PHRASE_RE.search(obj)
+    if extra:
+        obj = obj[: extra.start()] + obj[extra.end() :]
+    obj = _OBJ_TRIM_END_RE.sub("", _OBJ_TRIM_START_RE.sub("", obj.strip())).strip()
+    return obj, notes
+
+
+def _form_suffix(notes: list[str], forms: list[str]) -> str:
+    """`（纸质版加盖公章、电子版）`: the printed note first, then forms it does not already say."""
+    parts = list(notes)
+    for form in forms:
+        if form == "盖章" or any(form in p for p in parts):
+            continue
+        parts.append(form)
+    return f"（{'、'.join(parts)}）" if parts else ""
+
+
+def _office(to: str | None, rest: str) -> str | None:
+    """The office reported to, with its bracketed unit closed: `省老龄办（省民政厅老龄工作处）`."""
+    if not to:
+        return None
+    to = to.strip()
+    if to.count("（") > to.count("）") and rest.startswith("）"):
+        to += "）"
+    return to or None
+
+
+def _report_action(clause: str, topic: str, forms: list[str]) -> tuple[str, str | None] | None:
+    m = _SEND_RE.match(clause) or _REPORT_RE.match(clause)
+    if not m:
+        return None
+    verb = _VERB_NAMES.get(m.group("verb"), m.group("verb"))
+    to = _office(m.group("to"), m.group("rest"))
+    obj = m.groupdict().get("obj") or ""
+    if not obj and to is None:
+        obj = m.group("rest").strip()  # `报送工作总结`: what follows the verb is the object
+    obj, notes = _clean_object(obj or topic)
+    if obj and _FORM_PHRASE_RE.fullmatch(obj):
+        obj = topic
+    return f"{verb}{obj}{_form_suffix(notes, forms if verb in ('报送', '提交', '反馈') else [])}", to
+
+
+def _action(after: str, topic: str, forms: list[str]) -> tuple[str | None, str | None]:
+    """The action and whom to report to, from the words after the time expression.
+
+    The first clause that says what to do gives the action; a report clause after it
+    (`制定本地实施方案，报市民政局、市财政局备案`) adds `并报备案` and the office.
+    """
+    clauses = [c for c in (_LEADING_FILLER_RE.sub("", c) for c in _clauses(after)) if c]
+    if not clauses:
+        return None, None
+    first = clauses[0]
+    m = _AT_LEAST_RE.search(first)
     if m:
         return f"{m.group('verb')}至少{m.group('qty')}{m.group('obj')}", None
-    m = _REPORT_RE.search(after)
-    if m:
-        to = m.group("to")
-        obj = (m.group("obj1") or "").strip() or (m.group("obj2") or "").strip() or topic
-        obj = _FORM_RE.sub("", obj).strip("，, ")
-        return (f"报送{obj}" if obj else "报送"), to
-    m = _DO_RE.search(after)
-    if m:
-        return f"{m.group('verb')}{m.group('obj')}", None
-    rest = after.strip("，。；, ")
-    return (rest or None), None
+    reported = _report_action(first, topic, forms)
+    if reported:
+        return reported
+    action = _clean_object(first)[0]
+    for later in clauses[1:]:
+        m = _REPORT_RE.match(later)
+        if m and not m.group("pre"):
+            rest = (m.group("rest") or "").strip()
+            return f"{action}并{m.group('verb')}{rest.lstrip('）')}", _office(m.group("to"), rest)
+    return action or None, None
 
 
 def _is_deadline_shaped(found: Found, sentence: str, local_end: int) -> bool:
@@ -144,7 +211,10 @@ def _is_deadline_shaped(found: Found, sentence: str, local_end: int) -> bool:
         return False
     if "event" in " ".join(found.when.notes):
         return False
-    return bool(_DEADLINE_WORDS_RE.search(found.phrase) or _DEADLINE_TAIL_RE.match(sentence[local_end:])) or kind == "range"
+    if kind == "range":
+        # A window (`10月9日至10月15日`), not a named period (`国庆节` is a range too).
+        return bool(_WINDOW_RE.search(found.phrase))
+    return bool(_DEADLINE_WORDS_RE.search(found.phrase) or _DEADLINE_TAIL_RE.match(sentence[local_end:]))
 
 
 def _inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
@@ -186,21 +256,12 @@ def extract(
             local_start, local_end = found.start - s0, found.end - s0
             if not obliged or not _is_deadline_shaped(found, text, local_end):
                 continue
-            deadlines.append(_deadline(found, text, s0 + offset, local_start, local_end, recipients, sent))
+            deadlines.append(_deadline(found, text, s0 + offset, local_start, local_end, recipients))
             taken = True
             break  # one requirement per sentence: the rest of its dates qualify the same action
         if not taken:
             duties.extend(_standing_duties(text, s0 + offset))
-    deadlines.sort(key=_reading_order)
     return deadlines, duties
-
-
-def _reading_order(found: FoundDeadline) -> tuple[int, str]:
-    """Dated requirements first, by date; then recurring duties; then the rest, each in text order."""
-    d = found.deadline
-    if d.date:
-        return (0, d.date)
-    return (1 if d.recurring else 2, f"{found.start:08d}")
 
 
 def _deadline(
@@ -210,25 +271,21 @@ def _deadline(
     local_start: int,
     local_end: int,
     recipients: list[str],
-    sent: Span,
 ) -> FoundDeadline:
     cue = _CUE_BEFORE_RE.search(text[:local_start])
     req_start = cue.start() if cue and cue.group(0) else local_start
     req_end = _requirement_end(text, local_end)
-    requirement = text[req_start:req_end]
     assignees, subject_end = _subject(text, recipients)
     topic = text[subject_end:req_start].strip("，, ")
-    topic = re.sub(r"^(?:的|对|关于|将)", "", topic)
-    action, report_to = _action(text[local_end:req_end], topic)
-    forms = _forms(requirement)
-    if action and forms and action.startswith("报送"):
-        action = f"{action}（{'、'.join(forms)}）"
+    topic = re.sub(r"^(?:的|对|关于|将|要|请)", "", topic)
+    forms = _forms(text[local_start:])
+    action, report_to = _action(text[local_end:req_end], topic, forms)
     w = found.when
     deadline = Deadline(
-        text=requirement,
+        text=text[req_start:req_end],
         date=w.end if w.kind in ("date", "range") else None,
         start=w.start if w.kind == "range" else None,
-        recurring=_recurring(w.rrule) if w.kind == "recurring" else None,
+        recurring=recurrence_label(w.rrule) if w.kind == "recurring" and w.rrule else None,
         rrule=w.rrule,
         action=action,
         assignees=assignees or list(recipients),
@@ -242,18 +299,35 @@ def _deadline(
 
 
 def _requirement_end(text: str, local_end: int) -> int:
-    """A requirement runs to its sentence's end, or to `；` where a second one starts."""
-    m = re.search(r"；", text[local_end:])
-    return local_end + m.start() if m else len(text)
+    """A requirement runs to the end of its report clause (`…报送ORG`), else of its first clause."""
+    pos = local_end
+    first_end = None
+    for clause in _clauses(text[local_end:]):
+        end = pos + len(clause)
+        if first_end is None and _LEADING_FILLER_RE.sub("", clause):
+            first_end = end
+        if re.search(_REPORT_VERB, clause):
+            return end
+        pos = end + 1
+    return first_end if first_end is not None else len(text)
 
 
 def _standing_duties(text: str, base: int) -> list[FoundDuty]:
-    """`同时将有关信息及时通过市老龄办向…平台报送`: a duty with no date, as its clause."""
+    """`同时将有关信息及时通过市老龄办向…平台报送`: a duty with no date, as its clause from the action on."""
     out = []
-    for m in re.finditer(r"[^，；,;]+", text):
-        clause = m.group(0)
-        if _STANDING_RE.search(clause) and _REPORT_VERB_RE.search(clause):
-            cut = _CONNECTIVES_RE.match(clause)
-            start = m.start() + (cut.end() if cut else 0)
-            out.append(FoundDuty(text=text[start : m.end()], start=base + start, end=base + m.end()))
+    for clause, start in _clause_spans(text):
+        if not (_STANDING_RE.search(clause) and _REPORT_WORD_RE.search(clause)):
+            continue
+        # `各县（市、区）民政局要将…及时报告…`: the duty starts at its object (将/把), not at its subject.
+        obj = re.search(r"[将把]", clause[: _STANDING_RE.search(clause).start()])  # type: ignore[union-attr]
+        cut = obj.start() if obj else (m.end() if (m := _CONNECTIVES_RE.match(clause)) else 0)
+        out.append(FoundDuty(text=clause[cut:], start=base + start + cut, end=base + start + len(clause)))
     return out
+
+
+def _clause_spans(text: str) -> list[tuple[str, int]]:
+    spans, pos = [], 0
+    for clause in _clauses(text):
+        spans.append((clause, pos))
+        pos += len(clause) + 1
+    return spans

@@ -19,7 +19,7 @@ What phone scans do to the text (shared/domain.md §5, shared/ocr-notes.md):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from statistics import median
 
 from models import Box, Page, Text
@@ -92,7 +92,6 @@ class _Line:
     page: int
     box: Box | None
     newline_index: int = -1  # raw index of the newline that ends this raw line
-    pieces: list[Box | None] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -163,9 +162,9 @@ def _keep_space(left: str, right: str) -> bool:
 
 
 def _shares_place(left: str, right: str) -> bool:
-    """`临汾市民政局 临汾市老龄…`: the right name starts with the left name's place."""
-    m = re.search(f"([{_HAN}]{{2,}}?[省市县区])[{_HAN}]*$", left)
-    return bool(m) and right.startswith(m.group(1))
+    """`临汾市民政局 临汾市老龄…`, `中共洪洞县委办公室 洪洞县人民政府…`: the right name opens with a place the left one names."""
+    m = re.match(f"[{_HAN}]{{1,6}}?[省市县区旗]", right)
+    return bool(m) and m.group(0) in left
 
 
 def _collapse_spaces(line: _Line) -> None:
@@ -231,9 +230,26 @@ _DATE_LINE_RE = re.compile(r"^\S{0,30}?[0-9〇○零一二三四五六七八九]
 _BROKEN_DOCNUMBER_RE = re.compile(r"[〔\[［【（(]\s*\d{4}\s*[〕\]］】）)]\s*$")
 _SERIAL_START_RE = re.compile(r"^第?\s*\d{1,5}\s*号")
 
-# Text without geometry (plain OCR text): a line shorter than this is a header,
-# a heading or a field, not a wrapped line of a paragraph (28 characters a line, GB/T 9704 §5.2.1).
-_MIN_WRAPPED_CHARS = 15
+# Text without geometry (plain OCR text): GB/T 9704 §5.2.1 sets 28 characters a line, the
+# first line of a paragraph indented by two. A line was wrapped, rather than ended, when the
+# next word would not have fitted on it: Chinese breaks anywhere, but an ASCII run (a phone
+# number, a date's digits) moves whole to the next line, so a line may end early before one.
+_LINE_WIDTH = 28
+_WRAP_SLACK = 2.5  # the first line's indent, and 避头尾 moving a mark to the line before
+_TITLE_MAX_LINES = 4
+_ASCII_RUN_RE = re.compile(r"^[\x21-\x7e]+")
+
+
+def _width(text: str) -> float:
+    """Printed width in Chinese characters: ASCII letters and digits are half as wide; a space
+    left in Chinese text (between joint issuers) is printed as a full-width gap."""
+    return sum(0.5 if ord(ch) < 0x7F and ch != " " else 1.0 for ch in text)
+
+
+def _wrapped(a: str, b: str) -> bool:
+    run = _ASCII_RUN_RE.match(b)
+    next_word = _width(run.group(0)) if run else 1.0
+    return _width(a) + next_word > _LINE_WIDTH - _WRAP_SLACK
 
 
 def _looks_like_docnumber_line(text: str) -> bool:
@@ -247,18 +263,12 @@ def _starts_element(text: str) -> bool:
     return bool(_MARKER_RE.match(text)) or _looks_like_docnumber_line(text) or bool(_DATE_LINE_RE.match(text))
 
 
-# A heading (`一、提高政治站位，明确目标任务`, GB/T 9704 §7.3.3 结构层次序数) is its own line.
-_HEADING_RE = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)])[^。]*$")
-
-
 def _ends_element(text: str) -> bool:
     return (
-        bool(_HEADING_RE.match(text)) or
         text[-1] in _TERMINAL
         or bool(_FIELD_LINE_RE.match(text))
         or _looks_like_docnumber_line(text)
         or bool(_DATE_LINE_RE.match(text))
-        or bool(_TITLE_END_RE.search(text))
     )
 
 
@@ -276,10 +286,6 @@ class _Geometry:
     def indented(self, box: Box) -> bool:
         return box.x0 >= self.left + 1.2 * self.char
 
-    def centred(self, box: Box) -> bool:
-        page_middle = (self.left + self.right) / 2
-        return self.indented(box) and abs((box.x0 + box.x1) / 2 - page_middle) < 2 * self.char
-
 
 def _page_geometry(lines: list[_Line]) -> _Geometry | None:
     boxes = [ln.box for ln in lines if ln.box is not None and len(ln.chars) >= 8]
@@ -293,7 +299,7 @@ def _page_geometry(lines: list[_Line]) -> _Geometry | None:
 
 
 def _joins(prev: _Line, nxt: _Line, geo: dict[int, _Geometry | None]) -> str | None:
-    """How `nxt` continues `prev`: "" (same sentence), " " (a name list), or None (new element)."""
+    """How `nxt` continues `prev` in running text: "" (the same paragraph) or None (a new element)."""
     a, b = prev.text, nxt.text
     if _BROKEN_DOCNUMBER_RE.search(a) and _SERIAL_START_RE.match(b):
         return ""  # a 文号 broken after its year: `临市民函〔2024〕` / `89号`
@@ -301,46 +307,71 @@ def _joins(prev: _Line, nxt: _Line, geo: dict[int, _Geometry | None]) -> str | N
         return None
     g = geo.get(prev.page)
     if prev.box is not None and nxt.box is not None and g is not None:
-        same_page = prev.page == nxt.page
-        height_a, height_b = prev.box.y1 - prev.box.y0, nxt.box.y1 - nxt.box.y0
-        if same_page and g.centred(prev.box) and g.centred(nxt.box) and _TITLE_END_RE.search(a) is None:
-            # Title lines are centred (GB/T 9704 §7.3.2); joint names broken over lines keep a space.
-            if max(height_a, height_b) < 1.4 * min(height_a, height_b):
-                return " " if _keep_space(a, b) else ""
-            return None
+        # A wrapped line reaches the right margin; a new paragraph is indented (§5.2.1).
         if g.full(prev.box) and not _FIELD_LINE_RE.match(a) and (nxt.page != prev.page or not g.indented(nxt.box)):
             return ""
         return None
-    if _ends_element(a) or len(a) < _MIN_WRAPPED_CHARS:
+    if _ends_element(a) or not _wrapped(a, b):
         return None
     return ""
 
 
+def _title_glue(a: str, b: str) -> str:
+    """Title lines join with nothing, but a break between joint issuers keeps their space (§7.3.2)."""
+    return " " if _keep_space(a.rsplit("《", 1)[-1], b.lstrip("《")) else ""
+
+
+def _join(prev: _Line, line: _Line, glue: str) -> None:
+    if glue == " ":
+        prev.chars.append(" ")
+        prev.origin.append(prev.newline_index)
+    prev.chars.extend(line.chars)
+    prev.origin.extend(line.origin)
+    prev.newline_index = line.newline_index
+    # The last physical line decides the next join.
+    prev.box = line.box if line.box is not None else prev.box
+    prev.page = line.page
+
+
+def _is_title_line(text: str) -> bool:
+    return (
+        not text.endswith(("：", ":"))
+        and "。" not in text
+        and not _MARKER_RE.match(text)
+        and not _looks_like_docnumber_line(text)
+    )
+
+
 def _reflow(lines: list[_Line]) -> list[_Line]:
+    """Join wrapped lines into paragraphs, and the 标题 lines after a 文号 into one (§7.3.2)."""
     geo: dict[int, _Geometry | None] = {}
     for page in {ln.page for ln in lines}:
         geo[page] = _page_geometry([ln for ln in lines if ln.page == page])
     out: list[_Line] = []
+    title_lines = -1  # lines of the title read so far: 0 right after a 文号 line, -1 elsewhere
     for line in lines:
         if not line.chars:
             continue
-        if out:
-            glue = _joins(out[-1], line, geo)
-            if glue is not None:
-                prev = out[-1]
-                if glue == " ":
-                    prev.chars.append(" ")
-                    prev.origin.append(prev.newline_index)
-                prev.chars.extend(line.chars)
-                prev.origin.extend(line.origin)
-                prev.pieces.append(line.box)
-                prev.newline_index = line.newline_index
-                # The last physical line decides the next join.
-                prev.box = line.box if line.box is not None else prev.box
-                prev.page = line.page
-                continue
-        line.pieces = [line.box]
+        text = line.text
+        if out and title_lines > 0 and title_lines < _TITLE_MAX_LINES and _is_title_line(text) and not _TITLE_END_RE.search(out[-1].text):
+            _join(out[-1], line, _title_glue(out[-1].text, text))
+            title_lines += 1
+            continue
+        if out and title_lines == 0 and _is_title_line(text):
+            out.append(line)
+            title_lines = 1
+            continue
+        if title_lines > 0:
+            # The title ended: what follows (the 主送机关) is a new element whatever its width.
+            out.append(line)
+            title_lines = -1
+            continue
+        glue = _joins(out[-1], line, geo) if out else None
+        if glue is not None:
+            _join(out[-1], line, glue)
+            continue
         out.append(line)
+        title_lines = 0 if _looks_like_docnumber_line(text) else -1
     return out
 
 

@@ -37,6 +37,9 @@ _NOTE_RE = re.compile(r"^[（(].*[）)]$")
 _CONTACT_START_RE = re.compile(r"^(?:联系人|联系电话|联系方式|电话|手机|传真|电子邮箱|电子信箱|邮箱|地址|通讯地址|邮编|邮政编码)")
 
 
+_YEAR_DIGITS = {"〇": 0, "○": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
 def parse_date(text: str) -> date | None:
     """`2024年10月25日`, `二〇二四年十月二十五日`, `二○○六年三月五日` → a date."""
     m = _DATE_RE.search(text)
@@ -44,7 +47,8 @@ def parse_date(text: str) -> date | None:
         return None
     year_text, month_text, day_text = m.groups()
     try:
-        year = int("".join(str("〇○零一二三四五六七八九".index(c) % 10) if not c.isdigit() else c for c in year_text))
+        # A year is read digit by digit: 二〇二三 → 2023 (〇 U+3007 and ○ U+25CB both serve as zero).
+        year = int("".join(c if c.isdigit() else str(_YEAR_DIGITS[c]) for c in year_text))
         month = _small_number(month_text)
         day = _small_number(day_text)
         return date(year, month, day)
@@ -110,7 +114,7 @@ def _header(cur: _Cursor) -> int:
         start, end = ln.start + found.start, ln.start + found.end
         doc.doc_number = found.canonical
         doc.doc_number_parts = found.parts
-        shown = re.sub(r"\s+", "", printed(cur.text, start, end))
+        shown = printed(cur.text, start, end)
         doc.doc_number_printed = shown
         doc.doc_number_conforming = shown == found.canonical
         if not doc.doc_number_conforming:

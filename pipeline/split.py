@@ -43,6 +43,8 @@ def text_lines(text: str) -> list[TextLine]:
 # Lines that may stand above a 文号 in a 版头: the mark, 份号, 密级, 紧急程度, the 附件 label.
 _HEADER_LINE_RE = re.compile(r"^[^，。；：,;:！？!?]{1,40}$")
 _MAX_HEADER_LINES = 6
+# The previous document's last lines: 版记 (印发 line, 抄送), signature date, contacts.
+_NOT_HEADER_RE = re.compile(r"印发$|^抄送|^联系|^电话|^附件[：:]|\d{4}年\d{1,2}月\d{1,2}日|[〇○零一二三四五六七八九]{4}年")
 
 
 def _header_start(lines: list[TextLine], number_line: int, floor: int) -> int:
@@ -50,7 +52,7 @@ def _header_start(lines: list[TextLine], number_line: int, floor: int) -> int:
     start = number_line
     while start - 1 >= floor and number_line - (start - 1) <= _MAX_HEADER_LINES:
         candidate = lines[start - 1].text
-        if not _HEADER_LINE_RE.match(candidate) or candidate.startswith(("联系", "电话", "附件：")):
+        if not _HEADER_LINE_RE.match(candidate) or _NOT_HEADER_RE.search(candidate):
             break
         start -= 1
     return start

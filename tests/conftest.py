@@ -1,13 +1,18 @@
 """Shared test fixtures."""
 
+import os
 import shutil
+import stat
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
+
+from pipeline.engines import get_engine
+from pipeline.engines.tesseract import TesseractEngine
 
 # --- rendered Chinese pages (reading stage) -----------------------------------------------------
 
@@ -71,3 +76,39 @@ def render_page(cjk_font: Path) -> RenderPage:
         return np.asarray(im)
 
     return render
+
+
+# --- a fake tesseract on PATH (fault injection, no OCR) -------------------------------------------
+
+FAKE = """#!/bin/sh
+case "$1" in
+  --version) echo "tesseract 5.3.0"; echo " leptonica-1.82.0"; exit 0 ;;
+  --list-langs) echo 'List of available languages in "/fake/" (2):'; echo "{langs}"; exit 0 ;;
+esac
+out="$2"
+{action}
+"""
+
+ACTIONS = {
+    "crash": 'echo "Segmentation fault" >&2; exit 139',
+    "hang": "sleep 30",
+    "garbage": "printf 'ok\\377\\376 line\\n' > \"$out.txt\"; printf 'level\\tbroken\\n5\\t1\\n' > \"$out.tsv\"",
+    "empty": "echo 'Empty page!!' >&2; : > \"$out.txt\"; printf 'level\\tpage_num\\n' > \"$out.tsv\"",
+    "silent": "exit 0",
+}
+
+
+@pytest.fixture
+def fake_tesseract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., TesseractEngine]]:
+    """install(action, langs="chi_sim eng osd") puts a fake `tesseract` first on PATH."""
+
+    def install(action: str = "silent", langs: str = "chi_sim\neng\nosd") -> TesseractEngine:
+        script = tmp_path / "tesseract"
+        script.write_text(FAKE.format(langs=langs, action=ACTIONS[action]))
+        script.chmod(script.stat().st_mode | stat.S_IEXEC)
+        monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+        get_engine.cache_clear()  # get_engine("tesseract") must probe the fake, not reuse the real one
+        return TesseractEngine()
+
+    yield install
+    get_engine.cache_clear()

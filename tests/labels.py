@@ -9,6 +9,7 @@ free-text `date_note`.
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 from typing import Any
 
 FREE_TEXT = {"date_note", "about"}
@@ -19,10 +20,27 @@ def _squash(value: Any) -> Any:
     return re.sub(r"\s+", "", value) if isinstance(value, str) else value
 
 
+# Lists whose order carries no meaning: each labelled item is paired with the parsed one
+# that quotes the most similar text, so a parser may list deadlines in reading order.
+UNORDERED = {"deadlines"}
+
+
+def _pair_by_text(got: list[dict[str, Any]], want: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    remaining = list(got)
+    paired = []
+    for w in want:
+        best = max(remaining, key=lambda g: SequenceMatcher(None, _squash(g.get("text") or ""), _squash(w.get("text") or "")).ratio())
+        remaining.remove(best)
+        paired.append(best)
+    return paired
+
+
 def _compare_items(path: str, got: list[Any], want: list[Any], out: list[str]) -> None:
     if len(got) != len(want):
         out.append(f"{path}: {len(got)} items, label has {len(want)}: got {got!r}")
         return
+    if path.rsplit(".", 1)[-1] in UNORDERED:
+        got = _pair_by_text(got, want)
     for i, (g, w) in enumerate(zip(got, want)):
         if isinstance(w, dict):
             _compare_fields(f"{path}[{i}]", g, w, out)

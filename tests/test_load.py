@@ -6,7 +6,6 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-import pypdf
 import pytest
 from PIL import Image
 
@@ -32,11 +31,13 @@ def jpeg_bytes(im: Image.Image, dpi: int = 200, **params: object) -> bytes:
     return buf.getvalue()
 
 
-def make_pdf(pages: list[dict[str, object]]) -> bytes:
+def make_pdf(pages: list[dict[str, object]], *, encrypted: bool = False) -> bytes:
     """A small, valid PDF written by hand, so the test controls every matrix and stream.
 
     Each page: size=(w, h) in points, optional rotate, text=[(x, y, str)] in Helvetica,
     image=(jpeg_bytes, pixel_w, pixel_h, (a, b, c, d, e, f) placement matrix).
+    `encrypted` adds a Standard security handler whose user password is not empty: any
+    reader must ask for a password (the strings are random, so no password opens it).
     """
     objects: list[bytes] = [b"<< /Type /Catalog /Pages 2 0 R >>", b""]  # 1 catalog, 2 pages (filled below)
     font_id = 3
@@ -74,7 +75,12 @@ def make_pdf(pages: list[dict[str, object]]) -> bytes:
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    security = b""
+    if encrypted:
+        security = b" /Encrypt << /Filter /Standard /V 1 /R 2 /P -4 /O <%s> /U <%s> >> /ID [<%s> <%s>]" % (
+            b"ab" * 32, b"cd" * 32, b"01" * 16, b"01" * 16
+        )
+    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, security, xref)
     return bytes(out)
 
 
@@ -195,11 +201,7 @@ def test_page_cap_is_checked_before_extracting(tmp_path: Path) -> None:
 
 
 def test_encrypted_pdf(tmp_path: Path) -> None:
-    plain = write(tmp_path, "plain.pdf", make_pdf([{"size": (612, 792), "text": TEXT_LINES}]))
-    writer = pypdf.PdfWriter(clone_from=plain)
-    writer.encrypt("secret")
-    path = tmp_path / "locked.pdf"
-    writer.write(path)
+    path = write(tmp_path, "locked.pdf", make_pdf([{"size": (612, 792), "text": TEXT_LINES}], encrypted=True))
     with pytest.raises(EncryptedPdf, match="locked.pdf.*password"):
         load(path, "pdf")
 

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""OCR quality on the rendered scans: character error rate and seconds per page, per engine,
+with the preparation steps added one at a time (ablation). Prints a markdown table.
+
+    python bench/ocr_quality.py                      every scan with a NAME.truth.txt beside it
+    python bench/ocr_quality.py --engines rapidocr   one engine
+    python bench/ocr_quality.py --steps all          only the engines' default preparation
+    python bench/ocr_quality.py --record             write fixtures/recorded/NAME.<engine>.json
+
+Scans: fixtures/scans/*.pdf|tiff|tif|jpg|jpeg|png (written by fixtures/render.py) with
+NAME.truth.txt: the printed text, one line per printed line, pages separated by a form feed.
+
+CER = Levenshtein distance / truth length, after removing all whitespace and mapping
+full-/half-width forms and quote styles to one form (what normalisation will do anyway),
+summed over pages so a page read as nothing costs its whole length.
+
+--record writes what the engine read with its default preparation, as a JSON list of
+`Page.model_dump(mode="json")`: recorded engine outputs that let parser tests run without
+an engine. They are not golden files: re-record when the engine or preparation changes.
+"""
+
+import argparse
+import json
+import re
+import sys
+import time
+import unicodedata
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from models.page import Page  # noqa: E402
+from pipeline.read import NO_PREPARATION, PREPARATION, Preparation, read_file  # noqa: E402
+
+SCAN_SUFFIXES = (".pdf", ".tiff", ".tif", ".jpg", ".jpeg", ".png")
+ENGINES = ("rapidocr", "tesseract")
+# the ablation: each row adds one step to the row above
+STEP_ORDER = tuple(f.name for f in fields(Preparation))
+STEP_LABELS = {
+    "orientation": "+orientation",
+    "deskew": "+deskew",
+    "flatten": "+flatten",
+    "remove_red": "+red removal",
+    "red_header": "+red header pass",
+}
+
+# --- scoring ------------------------------------------------------------------------------------
+
+QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "「": '"', "」": '"', "『": '"', "』": '"', "‘": "'", "’": "'", "〝": '"', "〞": '"'})
+WHITESPACE = re.compile(r"\s+")
+
+
+def canonical(text: str) -> str:
+    """Whitespace removed; full-width ASCII forms folded to half width (NFKC); one quote style."""
+    return WHITESPACE.sub("", unicodedata.normalize("NFKC", text).translate(QUOTES))
+
+
+def levenshtein(a: str, b: str) -> int:
+    """Edit distance, one numpy row per character of `a` (pages are a few hundred characters)."""
+    if not a or not b:
+        return max(len(a), len(b))
+    codes = np.array([ord(c) for c in b])
+    index = np.arange(len(b) + 1)
+    row = index.copy()
+    for i, char in enumerate(a, start=1):
+        substitute = row[:-1] + (codes != ord(char))
+        new = np.empty_like(row)
+        new[0] = i
+        new[1:] = np.minimum(row[1:] + 1, substitute)
+        # insertions chain along the row: new[j] = min(new[j], new[j-1] + 1)
+        row = np.minimum.accumulate(new - index) + index
+    return int(row[-1])
+
+
+def truth_pages(path: Path) -> list[str]:
+    return [page for page in path.read_text(encoding="utf-8").split("\f")]
+
+
+@dataclass
+class Score:
+    errors: int = 0
+    length: int = 0
+    pages: int = 0
+    page_seconds: float = 0.0
+    wall_seconds: float = 0.0
+
+    def add(self, other: "Score") -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    @property
+    def cer(self) -> float:
+        return 100.0 * self.errors / max(self.length, 1)
+
+
+def score_pages(pages: list[Page], truths: list[str]) -> Score:
+    """Page by page against the truth; missing or extra pages count in full."""
+    score = Score(pages=len(pages))
+    for index in range(max(len(pages), len(truths))):
+        read = canonical(pages[index].raw_text) if index < len(pages) else ""
+        truth = canonical(truths[index]) if index < len(truths) else ""
+        score.errors += levenshtein(truth, read)
+        score.length += len(truth)
+        score.page_seconds += (pages[index].seconds or 0.0) if index < len(pages) else 0.0
+    return score
+
+
+# --- running --------------------------------------------------------------------------------------
+
+
+def find_scans(folder: Path) -> list[tuple[Path, Path]]:
+    scans = []
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        truth = path.with_name(path.name.rsplit(".", 1)[0] + ".truth.txt")
+        if path.suffix.lower() in SCAN_SUFFIXES and truth.is_file():
+            scans.append((path, truth))
+    return scans
+
+
+def ablation(engine: str, mode: str) -> list[tuple[str, Preparation]]:
+    """(label, preparation) rows: the engine's default only, or none and then one step more per row."""
+    if mode == "default":
+        return [("default", PREPARATION[engine])]
+    rows, prep = [("none", NO_PREPARATION)], NO_PREPARATION
+    for step in STEP_ORDER:
+        prep = replace(prep, **{step: True})
+        rows.append((STEP_LABELS[step], prep))
+    return rows
+
+
+def run(scan: Path, truth: Path, engine: str, prep: Preparation) -> tuple[Score, list[Page]]:
+    started = time.perf_counter()
+    result = read_file(scan, engine=engine, preparation=prep)
+    score = score_pages(result.pages, truth_pages(truth))
+    score.wall_seconds = time.perf_counter() - started
+    return score, result.pages
+
+
+def markdown(results: dict[tuple[str, str], dict[str, Score]], names: list[str]) -> str:
+    head = ["engine and preparation", *names, "mean", "s/page", "wall s/page"]
+    out = ["| " + " | ".join(head) + " |", "| --- |" + " ---: |" * (len(head) - 1)]
+    for (engine, label), per_file in results.items():
+        total = Score()
+        for score in per_file.values():
+            total.add(score)
+        cers = [f"{per_file[n].cer:.1f}" if n in per_file else "–" for n in names]
+        mean = sum(per_file[n].cer for n in per_file) / max(len(per_file), 1)
+        pages = max(total.pages, 1)
+        out.append(
+            f"| {engine} {label} | " + " | ".join(cers) + f" | {mean:.1f} | {total.page_seconds / pages:.2f} | {total.wall_seconds / pages:.2f} |"
+        )
+    return "\n".join(out)
+
+
+def record(scans: list[tuple[Path, Path]], engines: list[str], out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for scan, truth in scans:
+        stem = scan.name.rsplit(".", 1)[0]
+        for engine in engines:
+            score, pages = run(scan, truth, engine, PREPARATION[engine])
+            target = out_dir / f"{stem}.{engine}.json"
+            dumped = [page.model_dump(mode="json") for page in pages]
+            target.write_text(json.dumps(dumped, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+            print(f"{target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}: {len(pages)} pages, CER {score.cer:.1f} %", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scans", type=Path, default=ROOT / "fixtures" / "scans", help="folder of scans with NAME.truth.txt")
+    parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated: rapidocr,tesseract")
+    parser.add_argument("--steps", choices=("ablation", "default"), default="ablation")
+    parser.add_argument("--only", default="", help="only scans whose name contains this")
+    parser.add_argument("--record", action="store_true", help="write fixtures/recorded/NAME.<engine>.json instead")
+    parser.add_argument("--recorded", type=Path, default=ROOT / "fixtures" / "recorded")
+    args = parser.parse_args(argv)
+
+    scans = [(s, t) for s, t in find_scans(args.scans) if args.only in s.name]
+    if not scans:
+        print(f"no scans with a .truth.txt in {args.scans}: run `make fixtures` first", file=sys.stderr)
+        return 1
+    engines = [e for e in args.engines.split(",") if e]
+    if args.record:
+        record(scans, engines, args.recorded)
+        return 0
+
+    names = [scan.name.rsplit(".", 1)[0] for scan, _ in scans]
+    results: dict[tuple[str, str], dict[str, Score]] = {}
+    for engine in engines:
+        for label, prep in ablation(engine, args.steps):
+            row = results.setdefault((engine, label), {})
+            for (scan, truth), name in zip(scans, names):
+                row[name], _ = run(scan, truth, engine, prep)
+                print(f"{engine} {label} {name}: CER {row[name].cer:.1f} %", file=sys.stderr)
+    print(markdown(results, names))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
