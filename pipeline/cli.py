@@ -227,6 +227,13 @@ def version() -> None:
 
 
 def main() -> None:
+    # The store, calendar and chain commands register themselves on `app` when imported.
+    for module in ("pipeline.commands_store", "pipeline.commands_calendar", "pipeline.commands_chain"):
+        try:
+            __import__(module)
+        except ModuleNotFoundError as e:
+            if e.name != module:
+                raise
     app()
 
 
