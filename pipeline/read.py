@@ -131,8 +131,11 @@ def failed_page(number: int, reason: str, ocr: OcrEngine | None) -> tuple[Page, 
 def read_image_page(item: PageImage, ocr: OcrEngine, prep: Preparation, timeout: float) -> Page:
     started = time.perf_counter()
     image = item.image
-    rotation = preprocess.detect_orientation(image, orientation_scorer(ocr, timeout), good_enough=ORIENTATION_GOOD_ENOUGH) if prep.orientation else 0
-    image = preprocess.rotate_quadrant(image, rotation)
+    rotation = 0
+    if prep.orientation:
+        scorer = orientation_scorer(ocr, timeout)
+        rotation = preprocess.detect_orientation(image, scorer, good_enough=ORIENTATION_GOOD_ENOUGH)
+        image = preprocess.rotate_quadrant(image, rotation)
     if prep.deskew:
         image = preprocess.deskew(image, preprocess.estimate_skew(preprocess.to_grey(image)))
     if prep.flatten:

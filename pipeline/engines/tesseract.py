@@ -180,7 +180,8 @@ def decode_output(data: bytes, warnings: list[str]) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        # quirk: tesseract 4.0 builds with a broken locale wrote Latin-1 bytes into txt output
+        # quirk: tesseract writes UTF-8, but a wrapper script or a broken build can leave junk
+        # bytes in the output files; the page is still worth its readable lines
         warnings.append("tesseract output was not UTF-8: undecodable bytes replaced with U+FFFD")
         return data.decode("utf-8", errors="replace")
 
