@@ -37,7 +37,7 @@ _FIELDS = {
     "邮编": "postcode",
 }
 _FIELD_NAMES = sorted(_FIELDS, key=len, reverse=True)
-_FIELD_RE = re.compile(r"(?<![\u4e00-\u9fff])(" + "|".join(map(re.escape, _FIELD_NAMES)) + r")\s*[：:]\s*", re.IGNORECASE)
+_FIELD_RE = re.compile(r"(" + "|".join(map(re.escape, _FIELD_NAMES)) + r")\s*[：:]\s*", re.IGNORECASE)
 
 PHONE_RE = re.compile(
     r"(?<![\d])(?:\+?86[-\s]?)?(?:0\d{2,3}\s*[-－—]?\s*\d{7,8}(?:\s*[-－]\s*\d{1,4})?|1[3-9]\d(?:\s?\d){8}|\d{7,8})(?![\d])"
@@ -54,28 +54,59 @@ class FoundContact(BaseModel):
     end: int
 
 
-# A second person after `；` with no field name of their own: `…；李四，13912345678`.
-_BARE_PERSON_RE = re.compile(r"^\s*([\u4e00-\u9fff]{2,4})\s*[，,\s]\s*(?=" + PHONE_RE.pattern + ")")
+def _segments(line: str) -> list[tuple[str, int]]:
+    """The line cut at `；` outside brackets: one person's fields each, as notices list them.
+
+    A 附注 in brackets (`（联系人：张三…；李四…）`) is cut inside its own outer bracket.
+    """
+    out, start = [], 0
+    depth = -1 if line.lstrip().startswith(("（", "(")) else 0
+    for i, ch in enumerate(line):
+        if ch in "（(":
+            depth += 1
+        elif ch in "）)":
+            depth = max(0, depth - 1)
+        elif ch in "；;" and depth == 0:
+            out.append((line[start:i], start))
+            start = i + 1
+    out.append((line[start:], start))
+    return out
 
 
 def _fields(line: str) -> list[tuple[str, str, int, int]]:
-    """(kind, value, start, end) for each field on a line; a value runs to the next field or to `。；）`."""
-    matches = list(_FIELD_RE.finditer(line))
+    """(kind, value, start, end) for each field on a line; a value runs to the next field or to `。；）`.
+
+    Text before a segment's first field names a person too: `民政部养老服务司联系人：陈晓东`
+    (the office before the field name), `…；市民政局养老服务科 杜文斌，联系电话：…` (a second
+    person with no field name of their own).
+    """
     out = []
-    for seg in re.finditer(r"(?<=[；;])[^；;]+", line):
-        bare = _BARE_PERSON_RE.match(seg.group(0))
-        if bare and not _FIELD_RE.search(seg.group(0)):
-            value = seg.group(0).strip().rstrip("。）)")
-            out.append(("person", value, seg.start(), seg.start() + len(seg.group(0).rstrip("。）)"))))
-    for i, m in enumerate(matches):
-        stop = matches[i + 1].start() if i + 1 < len(matches) else len(line)
-        value = line[m.end() : stop]
-        cut = re.search(r"[。；;）)]", value)
-        if cut and _FIELDS[_canonical_field(m.group(1))] != "address":
-            value = value[: cut.start()]
-        value = value.strip().rstrip("，,、；;。 ")
-        out.append((_FIELDS[_canonical_field(m.group(1))], value, m.start(), m.end() + len(value)))
-    return sorted(out, key=lambda field: field[2])
+    for seg, offset in _segments(line):
+        matches = list(_FIELD_RE.finditer(seg))
+        lead = seg[: matches[0].start()] if matches else seg
+        lead_value = lead.strip(" ，,、（(。）)")
+        first_kind = _FIELDS[_canonical_field(matches[0].group(1))] if matches else None
+        person_prefix = ""
+        if lead_value and first_kind == "person":
+            if _ORG_END_RE.search(lead_value[-2:]):
+                person_prefix = lead_value + " "
+        elif lead_value and (first_kind in ("phone", "email") or (not matches and PHONE_RE.search(seg))):
+            name_part = PHONE_RE.split(lead_value)[0].strip(" ，,")
+            if name_part and re.search(r"[\u4e00-\u9fff]{2}", name_part):
+                start = offset + seg.index(name_part)
+                out.append(("person", lead_value, start, start + len(lead_value)))
+        for i, m in enumerate(matches):
+            stop = matches[i + 1].start() if i + 1 < len(matches) else len(seg)
+            kind = _FIELDS[_canonical_field(m.group(1))]
+            value = seg[m.end() : stop]
+            cut = re.search(r"[。）)]", value)
+            if cut and kind != "address":
+                value = value[: cut.start()]
+            value = value.strip().rstrip("，,、。 ")
+            if kind == "person" and i == 0:
+                value = person_prefix + value
+            out.append((kind, value, offset + m.start(), offset + m.end() + len(value)))
+    return out
 
 
 def _canonical_field(name: str) -> str:

@@ -26,8 +26,8 @@ from pipeline.when import Found, recurrence_label
 _DEADLINE_TAIL_RE = re.compile(r"^\s*(?:前|之前|以前|为止|止|内|以内|截止|底前)")
 _DEADLINE_WORDS_RE = re.compile(r"前|之前|以前|为止|止|内|截止|截至|底")
 _WINDOW_RE = re.compile(r"至|到|[-—～~]|起")
-# The cue before the time expression opens the requirement's text: `请于`, `请务必在`, `于`.
-_CUE_BEFORE_RE = re.compile(r"(?:请务必|请|务必)?(?:于|在)?$")
+# The cue before the time expression opens the requirement's text: `请于`, `请务必于`, `于`.
+_CUE_BEFORE_RE = re.compile(r"(?:请务必|请|务必)?于?$")
 
 _FORM_WORDS = r"电子版|电子文档|电子稿|纸质版|纸质材料|纸质|书面材料|扫描件"
 _FORM_RE = re.compile(rf"(?P<form>{_FORM_WORDS})|(?P<seal>加盖(?:单位)?公章|盖章)")
@@ -46,6 +46,8 @@ _REPORT_VERB = r"报送至|报送|上报至|上报|报至|报给|报(?![告名�
 _SEND_RE = re.compile(rf"^(?:.*?将|.*?把)(?P<obj>.+)(?P<verb>{_REPORT_VERB})(?:至|到|给)?(?P<to>.*{_ORG_TAIL})?(?P<rest>.*)$")
 # `报送ORG`, `报送X`: no object before the verb.
 _REPORT_RE = re.compile(rf"^(?P<pre>.*?)(?P<verb>{_REPORT_VERB})(?:至|到|给)?(?P<to>.*{_ORG_TAIL})?(?P<rest>.*)$")
+# Verbs that make a clause an action of its own even when a report verb follows.
+_DOING_RE = re.compile(r"组织|开展|完成|制定|建立|召开|举办|实现|落实|推动")
 _AT_LEAST_RE = re.compile(r"至少(?P<verb>[^0-9一二三四五六七八九十两，。；]{1,8}?)(?P<qty>[0-9一二三四五六七八九十两]+[项次场个期批所家])(?P<obj>.+)")
 _VERB_NAMES = {"报": "报送", "报至": "报送", "报给": "报送", "报送至": "报送", "上报": "报送", "上报至": "报送", "提交至": "提交", "反馈至": "反馈"}
 # Adverbs that sit between an object and its verb: `…情况汇总报送`, `分别将…`.
@@ -79,24 +81,33 @@ def _recipient_surfaces(recipients: list[str]) -> list[str]:
     return sorted(surfaces, key=len, reverse=True)
 
 
+_HEADING_NUMBER_RE = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+[.．、])")
+
+
 def _subject(sentence: str, recipients: list[str]) -> tuple[list[str], int]:
     """The recipients a sentence opens with (`各市民政局、老龄办，省老龄委各成员单位每年要…`), and where they end."""
     surfaces = _recipient_surfaces(recipients)
-    pos = 1 if sentence.startswith("请") else 0
-    start = pos
+    heading = _HEADING_NUMBER_RE.match(sentence)
+    pos = heading.end() if heading else 0
+    pos += 1 if sentence.startswith("请", pos) else 0
     matched_end = pos
+    listed = []  # the subject as a list, separators normalised so shared heads expand
     while pos < len(sentence):
         hit = next((s for s in surfaces if sentence.startswith(s, pos)), None)
         if hit is None:
             break
+        listed.append(hit)
         pos += len(hit)
         matched_end = pos
-        sep = re.match(r"[，、,]|和|及|以及", sentence[pos:])
+        sep = re.match(r"[，、,]|以及|和|及", sentence[pos:])
         if sep:
+            listed.append("，" if sep.group(0) in "，," else "、")
             pos += sep.end()
-    if matched_end == start:
+    if not listed:
         return [], 0
-    return expand_list(sentence[start:matched_end]), matched_end
+    if listed[-1] in "，、":
+        listed.pop()
+    return expand_list("".join(listed)), matched_end
 
 
 def _forms(text: str) -> list[str]:
@@ -165,8 +176,8 @@ def _office(to: str | None, rest: str) -> str | None:
 
 def _report_action(clause: str, topic: str, forms: list[str]) -> tuple[str, str | None] | None:
     m = _SEND_RE.match(clause) or _REPORT_RE.match(clause)
-    if not m:
-        return None
+    if not m or ("pre" in m.groupdict() and _DOING_RE.search(m.group("pre"))):
+        return None  # `组织…在线填报意见建议`: the report is part of a larger action
     verb = _VERB_NAMES.get(m.group("verb"), m.group("verb"))
     to = _office(m.group("to"), m.group("rest"))
     obj = m.groupdict().get("obj") or ""
@@ -252,13 +263,15 @@ def extract(
         in_sentence = [f for f in readings if s0 <= f.start and f.end <= s0 + len(text) and not _inside(books, f.start, f.end)]
         obliged = _has_cue(sent, ("OBLIGATION", "ACTION"))
         taken = False
+        covered_to = -1  # a sentence may hold several requirements (`…报送A，于12月20日前将B报送…`)
         for found in in_sentence:
             local_start, local_end = found.start - s0, found.end - s0
-            if not obliged or not _is_deadline_shaped(found, text, local_end):
+            if local_start < covered_to or not obliged or not _is_deadline_shaped(found, text, local_end):
                 continue
-            deadlines.append(_deadline(found, text, s0 + offset, local_start, local_end, recipients))
+            fd = _deadline(found, text, s0 + offset, local_start, local_end, recipients)
+            deadlines.append(fd)
+            covered_to = fd.end - (s0 + offset)
             taken = True
-            break  # one requirement per sentence: the rest of its dates qualify the same action
         if not taken:
             duties.extend(_standing_duties(text, s0 + offset))
     return deadlines, duties
@@ -274,11 +287,16 @@ def _deadline(
 ) -> FoundDeadline:
     cue = _CUE_BEFORE_RE.search(text[:local_start])
     req_start = cue.start() if cue and cue.group(0) else local_start
+    if text.startswith("在", req_start):
+        req_start += 1  # `在收到通知后…`: the preposition is not part of the requirement
     req_end = _requirement_end(text, local_end)
     assignees, subject_end = _subject(text, recipients)
     topic = text[subject_end:req_start].strip("，, ")
     topic = re.sub(r"^(?:的|对|关于|将|要|请)", "", topic)
-    forms = _forms(text[local_start:])
+    # Forms may follow the requirement (`…报送省卫生健康委老龄健康处，电子版和纸质版各一份`),
+    # up to where the next requirement starts after a `；`.
+    semicolon = text.find("；", local_end)
+    forms = _forms(text[local_start : semicolon if semicolon >= 0 else len(text)])
     action, report_to = _action(text[local_end:req_end], topic, forms)
     w = found.when
     deadline = Deadline(

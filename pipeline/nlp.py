@@ -2,7 +2,7 @@
 
 jieba segments words (shared/ocr-notes.md fact 9: `spacy.blank("zh")` with jieba runs
 offline; never install the squatted `zh-core-web-sm`). On top:
-- a sentencizer on Chinese sentence-final punctuation;
+- sentences split after Chinese sentence-final punctuation and paragraph breaks;
 - a SpanRuler for obligation cues (请/须/务必/要/应 …) and action verbs (报送/开展 …),
   on whole jieba tokens so that 要 in 要求 or 报 in 报告会 is not a cue;
 - a component that marks time expressions with the deadline engine (`pipeline.when`),
@@ -21,10 +21,23 @@ from spacy.tokens import Doc
 
 from pipeline import when
 
-OBLIGATION_CUES = ["请", "请于", "须", "须于", "必须", "务必", "务必于", "要", "应", "应当", "应于", "需", "需要", "确保", "抓紧"]
+# `至少` makes a quota a duty: `每年至少新建或改造提升10个农村互助幸福院`.
+OBLIGATION_CUES = ["请", "请于", "须", "须于", "必须", "务必", "务必于", "要", "应", "应当", "应于", "需", "需要", "确保", "抓紧", "至少"]
 ACTION_VERBS = ["报送", "上报", "报", "报至", "提交", "反馈", "填报", "开展", "组织", "举办", "完成", "召开", "报告", "上传", "发送", "送", "报备", "备案"]
 # A paragraph break ends a sentence too: a heading has no full stop.
 SENTENCE_END = ["。", "！", "？", "!", "?", "\n"]
+
+
+@Language.component("gongwen_sentences")
+def _sentences(doc: Doc) -> Doc:
+    """A sentence starts after 。！？ or a paragraph break.
+
+    spaCy's own sentencizer keeps punctuation that follows a full stop in the same
+    sentence, so `全覆盖。（此件…` would run into the bracketed note after it.
+    """
+    for i, token in enumerate(doc):
+        token.is_sent_start = i == 0 or doc[i - 1].text in SENTENCE_END or doc[i - 1].text.endswith("\n")
+    return doc
 
 
 @Language.component("gongwen_time_expressions")
@@ -52,7 +65,7 @@ def body_pipeline() -> Language:
 
     jieba.setLogLevel(logging.WARNING)
     nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
-    nlp.add_pipe("sentencizer", config={"punct_chars": SENTENCE_END})
+    nlp.add_pipe("gongwen_sentences")
     ruler = nlp.add_pipe("span_ruler", config={"spans_key": "cues"})
     ruler.add_patterns(
         [{"label": "OBLIGATION", "pattern": [{"TEXT": {"IN": OBLIGATION_CUES}}]}]

@@ -92,6 +92,7 @@ class _Line:
     page: int
     box: Box | None
     newline_index: int = -1  # raw index of the newline that ends this raw line
+    tail: str = ""  # the last physical line joined into this one, which decides the next join
 
     @property
     def text(self) -> str:
@@ -235,15 +236,18 @@ _SERIAL_START_RE = re.compile(r"^第?\s*\d{1,5}\s*号")
 # next word would not have fitted on it: Chinese breaks anywhere, but an ASCII run (a phone
 # number, a date's digits) moves whole to the next line, so a line may end early before one.
 _LINE_WIDTH = 28
-_WRAP_SLACK = 2.5  # the first line's indent, and 避头尾 moving a mark to the line before
+# The first line's indent (2), the hanging indent of 附件说明 items (aligned after `附件：`, so
+# 5), 避头尾 moving a mark to the line before, and digits a little wider than half a character.
+_WRAP_SLACK = 5.0
 _TITLE_MAX_LINES = 4
 _ASCII_RUN_RE = re.compile(r"^[\x21-\x7e]+")
 
 
 def _width(text: str) -> float:
-    """Printed width in Chinese characters: ASCII letters and digits are half as wide; a space
-    left in Chinese text (between joint issuers) is printed as a full-width gap."""
-    return sum(0.5 if ord(ch) < 0x7F and ch != " " else 1.0 for ch in text)
+    """Printed width in Chinese characters: ASCII letters and digits a little over half as wide
+    (proportional digits in Song and FangSong faces); a space left in Chinese text (between
+    joint issuers) is printed as a full-width gap."""
+    return sum(0.55 if ord(ch) < 0x7F and ch != " " else 1.0 for ch in text)
 
 
 def _wrapped(a: str, b: str) -> bool:
@@ -264,12 +268,7 @@ def _starts_element(text: str) -> bool:
 
 
 def _ends_element(text: str) -> bool:
-    return (
-        text[-1] in _TERMINAL
-        or bool(_FIELD_LINE_RE.match(text))
-        or _looks_like_docnumber_line(text)
-        or bool(_DATE_LINE_RE.match(text))
-    )
+    return text[-1] in _TERMINAL or _looks_like_docnumber_line(text) or bool(_DATE_LINE_RE.match(text))
 
 
 @dataclass
@@ -298,11 +297,34 @@ def _page_geometry(lines: list[_Line]) -> _Geometry | None:
     return _Geometry(left=lefts[len(lefts) // 5], right=rights[(len(rights) * 4) // 5], char=char)
 
 
+# A field whose value went to the next line: `（联系人：宋晓丽，联系电话：` / `0357-2011234）`.
+_FIELD_LABEL_END_RE = re.compile(r"(?:电话|手机|传真|邮箱|信箱|邮编|E-mail)[：:]$", re.IGNORECASE)
+# 发文机关署名 (§7.3.5): a short name with no punctuation standing above the 成文日期.
+_SIGNATURE_RE = re.compile(f"^[{_HAN}（）()· ]{{2,30}}$")
+
+
+def _signature_lines(lines: list[_Line]) -> set[int]:
+    """Indices of 署名 lines: up to three short names right above a 成文日期 line."""
+    found: set[int] = set()
+    texts = [ln.text for ln in lines]
+    for i, text in enumerate(texts):
+        if not _DATE_LINE_RE.match(text):
+            continue
+        k = i - 1
+        while k >= 0 and i - k <= 3 and (not texts[k] or (_SIGNATURE_RE.match(texts[k]) and _ORG_SUFFIX_RE.search(texts[k]))):
+            if texts[k]:
+                found.add(k)
+            k -= 1
+    return found
+
+
 def _joins(prev: _Line, nxt: _Line, geo: dict[int, _Geometry | None]) -> str | None:
     """How `nxt` continues `prev` in running text: "" (the same paragraph) or None (a new element)."""
-    a, b = prev.text, nxt.text
+    a, b = prev.tail or prev.text, nxt.text
     if _BROKEN_DOCNUMBER_RE.search(a) and _SERIAL_START_RE.match(b):
         return ""  # a 文号 broken after its year: `临市民函〔2024〕` / `89号`
+    if _FIELD_LABEL_END_RE.search(a) and _ASCII_RUN_RE.match(b):
+        return ""
     if _starts_element(b) or _looks_like_docnumber_line(a):
         return None
     g = geo.get(prev.page)
@@ -328,6 +350,7 @@ def _join(prev: _Line, line: _Line, glue: str) -> None:
     prev.chars.extend(line.chars)
     prev.origin.extend(line.origin)
     prev.newline_index = line.newline_index
+    prev.tail = line.text
     # The last physical line decides the next join.
     prev.box = line.box if line.box is not None else prev.box
     prev.page = line.page
@@ -349,10 +372,15 @@ def _reflow(lines: list[_Line]) -> list[_Line]:
         geo[page] = _page_geometry([ln for ln in lines if ln.page == page])
     out: list[_Line] = []
     title_lines = -1  # lines of the title read so far: 0 right after a 文号 line, -1 elsewhere
-    for line in lines:
+    signatures = _signature_lines(lines)
+    for index, line in enumerate(lines):
         if not line.chars:
             continue
         text = line.text
+        if index in signatures:
+            out.append(line)
+            title_lines = -1
+            continue
         if out and title_lines > 0 and title_lines < _TITLE_MAX_LINES and _is_title_line(text) and not _TITLE_END_RE.search(out[-1].text):
             _join(out[-1], line, _title_glue(out[-1].text, text))
             title_lines += 1

@@ -273,7 +273,8 @@ def _body_analysis(cur: _Cursor, first: int, last: int) -> None:
         doc.provenance[f"ongoing_duties[{len(doc.ongoing_duties)}]"] = locate(cur.text, cur.pages, duty.start, duty.end)
         doc.ongoing_duties.append(duty.text)
     fwd = references.forwards(doc.title, body, body_start)
-    cited = references.cites(body, body_start, [r.ref.title or "" for r in fwd])
+    replies = references.received(body, body_start, doc.recipients)
+    cited = replies + references.cites(body, body_start, [r.ref.title or "" for r in fwd + replies])
     for ref in fwd + cited:
         key = f"upstream[{len(doc.upstream)}]"
         if ref.start >= 0:

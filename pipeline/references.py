@@ -37,13 +37,17 @@ def norm_title(title: str) -> str:
     return re.sub(r"[\s《》“”\"'‘’「」、，,·]", "", title)
 
 
-def same_title(a: str, b: str, threshold: float = 0.85) -> bool:
+def same_title(a: str, b: str, threshold: float = 0.9) -> bool:
+    """Whether two titles name one document, allowing OCR slips and a dropped issuer prefix.
+
+    A title that wraps the other (`A关于转发《B》的通知` and `B`) is another document.
+    """
     na, nb = norm_title(a), norm_title(b)
     if not na or not nb:
         return False
     if na == nb or na.endswith(nb) or nb.endswith(na):
-        return True
-    return SequenceMatcher(None, na, nb).ratio() >= threshold
+        return not (na.endswith("的通知的通知") != nb.endswith("的通知的通知"))
+    return min(len(na), len(nb)) / max(len(na), len(nb)) >= threshold and SequenceMatcher(None, na, nb).ratio() >= threshold
 
 
 def first_issuer(title: str) -> str | None:
@@ -53,39 +57,46 @@ def first_issuer(title: str) -> str | None:
     return issuers[0] if issuers else None
 
 
-def _inner(title: str) -> str:
-    return title.strip()
+def _as_own_title(cited: str) -> str:
+    """A title as its own document prints it: nested `〈〉` in a citation are that title's `《》`."""
+    return cited.strip().replace("〈", "《").replace("〉", "》")
 
 
 def forwards(title: str | None, body: str, body_offset: int) -> list[FoundReference]:
-    """The documents this one forwards, from its title and its body, merged by title."""
-    refs: list[FoundReference] = []
-    if title:
-        m = _FORWARD_TITLE_RE.search(title)
-        if m:
-            t = _inner(m.group("title"))
-            refs.append(FoundReference(ref=Upstream(relation="forwards", title=t, issuer=first_issuer(t)), start=-1, end=-1))
+    """The documents this one forwards, from its title and its body.
+
+    The body names the document actually forwarded, with its 文号; the title may
+    name it too (then its wording is kept: it is the one printed largest), or may
+    name the document at the top of the chain, dropping the levels in between
+    (`转发《民政部…》` on a county notice that forwards the city's forward): then the
+    body's reference stands for it.
+    """
+    body_refs: list[FoundReference] = []
     for m in _FORWARD_BODY_RE.finditer(body):
-        t = _inner(m.group("title"))
+        t = _as_own_title(m.group("title"))
         number = None
         if m.group("number"):
             found = find_numbers(m.group("number"))
             number = found[0].canonical if found else None
-        existing = next((r for r in refs if same_title(r.ref.title or "", t)), None)
-        start, end = body_offset + m.start(), body_offset + m.end()
-        if existing:
-            existing.ref.doc_number = existing.ref.doc_number or number
-            if existing.start < 0:
-                existing.start, existing.end = start, end
-        else:
-            refs.append(
-                FoundReference(
-                    ref=Upstream(relation="forwards", title=t, doc_number=number, issuer=first_issuer(t)),
-                    start=start,
-                    end=end,
-                )
+        body_refs.append(
+            FoundReference(
+                ref=Upstream(relation="forwards", title=t, doc_number=number, issuer=first_issuer(t)),
+                start=body_offset + m.start(),
+                end=body_offset + m.end(),
             )
-    return refs
+        )
+    m = _FORWARD_TITLE_RE.search(title or "")
+    if not m:
+        return body_refs
+    t = _as_own_title(m.group("title"))
+    for ref in body_refs:
+        body_title = norm_title(ref.ref.title or "")
+        if norm_title(t) in body_title and len(body_title) > len(norm_title(t)) + 4:
+            return body_refs  # the body forwards a forward of the title's document
+        if same_title(ref.ref.title or "", t):
+            ref.ref.title, ref.ref.issuer = t, first_issuer(t)
+            return body_refs
+    return [FoundReference(ref=Upstream(relation="forwards", title=t, issuer=first_issuer(t)), start=-1, end=-1)] + body_refs
 
 
 def cites(body: str, body_offset: int, skip_titles: list[str]) -> list[FoundReference]:
@@ -98,10 +109,7 @@ def cites(body: str, body_offset: int, skip_titles: list[str]) -> list[FoundRefe
             title = book.group(1).strip()
             if any(same_title(title, s) for s in skip_titles) or any(same_title(title, r.ref.title or "") for r in refs):
                 continue
-            before = clause[: book.start()]
-            issuer = _ISSUER_TAIL_RE.sub("", before).strip() or first_issuer(title)
-            if issuer and len(issuer) > 20:
-                issuer = first_issuer(title)
+            issuer = _citing_issuer(clause[: book.start()]) or first_issuer(title)
             after = clause[book.end() : book.end() + 30]
             number = None
             num_m = re.match(r"\s*[（(]([^（()）]*?号)[）)]", after)
@@ -128,6 +136,41 @@ def cites(body: str, body_offset: int, skip_titles: list[str]) -> list[FoundRefe
                         end=body_offset + cue.end() + number.end,
                     )
                 )
+    return refs
+
+
+_ORG_NAME_END_RE = re.compile(r"(?:部|厅|局|办|委|室|会|院|府|署|处|司|中心|政府|委员会|办公室)$")
+
+
+def _citing_issuer(before: str) -> str | None:
+    """Who issued a cited document, from the words before its 《title》: `全国老龄办印发的` → 全国老龄办.
+
+    Of several issuers the first stands for them (`国家卫生健康委等部门`, `A、B《…》`); words
+    that are not an agency (`本意见和`) give none.
+    """
+    text = _ISSUER_TAIL_RE.sub("", before).strip()
+    text = re.sub(r"等(?:部门|单位|部委)?$", "", text)
+    first = split_issuers(text)[0] if split_issuers(text) else ""
+    return first if first and len(first) <= 20 and _ORG_NAME_END_RE.search(first) else None
+
+
+# A reply's cue (`你部《关于…的请示》（民发〔2024〕9号）收悉`): the request it answers is cited.
+_RECEIVED_RE = re.compile(r"(?P<who>你[部厅局委办省市县]|贵[部厅局委办]|你单位)?《(?P<title>[^《》]+)》\s*(?:[（(](?P<number>[^（()）]*?号)[）)])?\s*收悉")
+
+
+def received(body: str, body_offset: int, recipients: list[str]) -> list[FoundReference]:
+    """The document a reply (批复, 复函) answers; `你部` stands for its first recipient."""
+    refs = []
+    for m in _RECEIVED_RE.finditer(body):
+        found = find_numbers(m.group("number") or "")
+        issuer = recipients[0] if m.group("who") and recipients else first_issuer(m.group("title"))
+        refs.append(
+            FoundReference(
+                ref=Upstream(relation="cites", title=m.group("title"), doc_number=found[0].canonical if found else None, issuer=issuer),
+                start=body_offset + m.start("title") - 1,
+                end=body_offset + m.end("title") + 1,
+            )
+        )
     return refs
 
 
