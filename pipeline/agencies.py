@@ -78,6 +78,46 @@ def expand_list(text: str) -> list[str]:
 
 # --- joint issuers -------------------------------------------------------------------
 
+# Agency-name endings, and the openings of a following agency name: between the two, GB/T 9704
+# §7.3.2 prints a space in a title (`民政部 全国老龄办关于…`); OCR often loses it.
+ORG_SUFFIX_RE = re.compile(r"(?:部|厅|局|办|委|室|会|院|府|署|处|所|站|中心|司|科|股|团|社|协|联|馆|队|组)$")
+_ORG_START_RE = re.compile(
+    r"^(?:省|市|县|区|州|盟|旗|全国|国家|国务院|中共|中国|中央|共青团|各|自治区|"
+    r"北京|天津|上海|重庆|河北|山西|内蒙古|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|"
+    r"广东|广西|海南|四川|贵州|云南|西藏|陕西|甘肃|青海|宁夏|新疆)"
+)
+
+
+def names_boundary(left: str, right: str) -> bool:
+    """Whether one agency name ends at the end of `left` and another starts `right`."""
+    if not ORG_SUFFIX_RE.search(left) or right.startswith("关于"):
+        return False
+    if _ORG_START_RE.match(right):
+        return True
+    # `临汾市民政局 临汾市老龄…`, `中共洪洞县委办公室 洪洞县人民政府…`: the right name opens with a place the left one names.
+    m = re.match(r"[\u4e00-\u9fff]{1,6}?[省市县区旗]", right)
+    return bool(m) and m.group(0) in left
+
+
+_ISSUER_HEAD_RE = re.compile(r"(^|《)([^《》关]{4,60}?)(?=关于|转发)")
+
+
+def space_joint_issuers(title: str) -> str:
+    """`民政部国家消防救援局关于…` → `民政部 国家消防救援局关于…`: the space between joint issuers
+    that a title prints and OCR drops, restored wherever an issuer part (before 关于/转发) holds
+    several agency names run together."""
+
+    def spaced(m: re.Match[str]) -> str:
+        head = m.group(2)
+        out = head[0]
+        for i in range(1, len(head)):
+            if head[i] != " " and out[-1] != " " and names_boundary(head[:i], head[i:]):
+                out += " "
+            out += head[i]
+        return m.group(1) + out
+
+    return _ISSUER_HEAD_RE.sub(spaced, title)
+
 _PLACE_RE = re.compile(
     r"^(.{2,12}?(?:省|自治区|市|自治州|州|盟|地区|县|自治县|区|旗))(?=[\u4e00-\u9fff]{2,})"
 )

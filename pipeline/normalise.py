@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from statistics import median
 
 from models import Box, Page, Text
+from pipeline.agencies import ORG_SUFFIX_RE, names_boundary
+from pipeline.docnumber import DOCNUMBER_LINE_RE, DOCNUMBER_RE
 from models.text import RawLine
 
 # --- character classes -------------------------------------------------------
@@ -48,8 +50,7 @@ _WATERMARK_RE = re.compile(
     "|".join(
         [
             r"(?:C\s*S\s*)?" + _spaced("扫描全能王"),
-            _spaced("3亿人都在用的扫描") + r"\s*A\s*p\s*p",
-            _spaced("3亿人都在用的扫描"),
+            _spaced("3亿人都在用的扫描") + r"(?:\s*A\s*p\s*p?)?",
             r"Cam\s*Scanner",
         ]
     ),
@@ -58,28 +59,20 @@ _WATERMARK_RE = re.compile(
 # A line that is only the logo's letters once the rest is gone.
 _LOGO_ONLY_RE = re.compile(r"^\s*[CcＣ]\s*[SsＳ5]\s*$")
 
-# Page numbers as GB/T 9704 §7.5 prints them: `— 1 —`, `-2-`, `－ 3 －`.
-_PAGE_NUMBER_RE = re.compile(r"^\s*[-—–－一~]+\s*\d{1,3}\s*[-—–－一~]+\s*$")
+# Page numbers as GB/T 9704 §7.5 prints them: `— 1 —`, `-2-`, `－ 3 －`; OCR may read the
+# number and its dashes as separate boxes (`2`, `一`), each then a line of its own.
+_PAGE_NUMBER_RE = re.compile(r"^\s*[-—–－一~]*\s*\d{0,3}\s*[-—–－一~]*\s*$")
 
 # --- line-level character fixes -------------------------------------------------
 
 _FULLWIDTH_DIGITS = {chr(0xFF10 + i): str(i) for i in range(10)}
 # ASCII punctuation touching Chinese text is OCR's reading of the full-width form.
-_ASCII_TO_WIDE = {":": "：", ",": "，", ";": "；", "(": "（", ")": "）", "?": "？", "!": "！"}
+_ASCII_TO_WIDE = {":": "：", ",": "，", ";": "；", "(": "（", ")": "）", "?": "？", "!": "！", "<": "〈", ">": "〉"}
 # Look-alikes inside a number: only where digits surround them and a date or
 # 文号 unit follows, e.g. `2O24年`, `〔2O24〕`, `1l月`.
 _LOOKALIKE_DIGITS = {"O": "0", "o": "0", "〇": "0", "l": "1", "I": "1", "|": "1"}
 _NUMBER_WITH_LOOKALIKE_RE = re.compile(r"(?<![A-Za-z])[0-9OolI|]*[0-9][0-9OolI|]*(?=\s*[年月日号〕\]］】)）])")
 
-# Org-name endings: a space after one of these, before another org name, is the
-# separator GB/T 9704 prints between joint issuers (`民政部 全国老龄办关于…`), and the
-# one between a contact's office and name (`省民政厅老龄工作处 张书毓`); keep it.
-_ORG_SUFFIX_RE = re.compile(r"(?:部|厅|局|办|委|室|会|院|府|署|处|所|站|中心|司|科|股|团|社|协|联|馆|队|组)$")
-_ORG_START_RE = re.compile(
-    r"^(?:省|市|县|区|州|盟|旗|全国|国家|国务院|中共|中国|中央|共青团|各|自治区|"
-    r"北京|天津|上海|重庆|河北|山西|内蒙古|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|"
-    r"广东|广西|海南|四川|贵州|云南|西藏|陕西|甘肃|青海|宁夏|新疆)"
-)
 _PERSON_AFTER_RE = re.compile(f"^[{_HAN}]{{2,4}}(?=$|[，,；;、\\s0-9（(])")
 
 
@@ -93,6 +86,7 @@ class _Line:
     box: Box | None
     newline_index: int = -1  # raw index of the newline that ends this raw line
     tail: str = ""  # the last physical line joined into this one, which decides the next join
+    head: Box | None = None  # the box of the paragraph's first physical line
 
     @property
     def text(self) -> str:
@@ -128,9 +122,32 @@ def _translate(line: _Line) -> None:
         for i in range(m.start(), m.end()):
             chars[i] = _LOOKALIKE_DIGITS.get(chars[i], chars[i])
     text = line.text
+    # A 文号's brackets stay as printed: their form is what the conformity check reads.
+    in_number = {i for m in DOCNUMBER_RE.finditer(text) for i in range(m.start(), m.end())}
     for i, ch in enumerate(chars):
-        if ch in _ASCII_TO_WIDE and _touches_wide(text, i) and not _inside_ascii_run(text, i):
+        if ch in _ASCII_TO_WIDE and i not in in_number and _touches_wide(text, i) and not _inside_ascii_run(text, i):
             chars[i] = _ASCII_TO_WIDE[ch]
+
+
+# OCR's look-alikes in a 文号's year bracket: 〕 read as `]`/`］` (a square bracket, never a
+# round one, so a printed `〔2024)` stays as printed). Only on OCR pages: a text layer says
+# what was printed.
+_DOCNUMBER_BRACKET_RE = re.compile(r"〔\s*\d{4}\s*([\]］])|([\[［])\s*\d{4}\s*〕")
+# 三 read as 兰 inside a Chinese-numeral date: `一九九四年十一月兰十日`.
+_CN_DATE_LOOKALIKE_RE = re.compile(r"(?<=[年月])[一二三四五六七八九十兰]*兰[一二三四五六七八九十兰]*(?=[月日])")
+
+
+def _repair_ocr_lookalikes(line: _Line) -> None:
+    text = line.text
+    for m in _DOCNUMBER_BRACKET_RE.finditer(text):
+        if m.group(1):
+            line.chars[m.start(1)] = "〕"
+        else:
+            line.chars[m.start(2)] = "〔"
+    for m in _CN_DATE_LOOKALIKE_RE.finditer(text):
+        for i in range(m.start(), m.end()):
+            if line.chars[i] == "兰":
+                line.chars[i] = "三"
 
 
 def _touches_wide(text: str, i: int) -> bool:
@@ -154,18 +171,10 @@ def _neighbour(text: str, i: int, step: int) -> str:
 
 
 def _keep_space(left: str, right: str) -> bool:
-    """Whether a space between two wide runs separates two names and so is printed, not OCR noise."""
-    if not _ORG_SUFFIX_RE.search(left):
-        return False
-    if right.startswith("关于"):
-        return False
-    return bool(_ORG_START_RE.match(right) or _PERSON_AFTER_RE.match(right) or _shares_place(left, right))
-
-
-def _shares_place(left: str, right: str) -> bool:
-    """`临汾市民政局 临汾市老龄…`, `中共洪洞县委办公室 洪洞县人民政府…`: the right name opens with a place the left one names."""
-    m = re.match(f"[{_HAN}]{{1,6}}?[省市县区旗]", right)
-    return bool(m) and m.group(0) in left
+    """Whether a space between two wide runs separates two names and so is printed, not OCR noise:
+    joint issuers (`民政部 全国老龄办关于…`, GB/T 9704 §7.3.2), or a contact's office and name
+    (`省民政厅老龄工作处 张书毓`)."""
+    return names_boundary(left, right) or bool(ORG_SUFFIX_RE.search(left) and _PERSON_AFTER_RE.match(right))
 
 
 def _collapse_spaces(line: _Line) -> None:
@@ -196,6 +205,20 @@ def _collapse_spaces(line: _Line) -> None:
         if drop:
             mask[start:end] = [False] * (end - start)
     line.keep(mask)
+
+
+def _pair_brackets(line: _Line) -> None:
+    """`（联系人：…13800002222)`: an ASCII bracket closing a full-width one, or opening one that a
+    full-width one closes, is OCR's reading of the full-width form."""
+    chars = line.chars
+    opened: list[int] = []
+    for i, ch in enumerate(chars):
+        if ch in "（(":
+            opened.append(i)
+        elif ch in "）)" and opened:
+            j = opened.pop()
+            if "（" in (chars[j], ch) or "）" in (chars[j], ch):
+                chars[j], chars[i] = "（", "）"
 
 
 def clean_line(line: _Line) -> None:
@@ -250,16 +273,21 @@ def _width(text: str) -> float:
     return sum(0.55 if ord(ch) < 0x7F and ch != " " else 1.0 for ch in text)
 
 
-def _wrapped(a: str, b: str) -> bool:
+_OPENERS = "“‘《〈（〔【「『"
+
+
+def _next_word(b: str) -> float:
+    """The width of what must move to the next line together: an ASCII run (a phone number),
+    or an opening mark with the character after it (避头尾: an opener may not end a line)."""
     run = _ASCII_RUN_RE.match(b)
-    next_word = _width(run.group(0)) if run else 1.0
-    return _width(a) + next_word > _LINE_WIDTH - _WRAP_SLACK
+    return _width(run.group(0)) if run else (2.0 if b[:1] in _OPENERS else 1.0)
+
+
+def _wrapped(a: str, b: str) -> bool:
+    return _width(a) + _next_word(b) > _LINE_WIDTH - _WRAP_SLACK
 
 
 def _looks_like_docnumber_line(text: str) -> bool:
-    # Local import: docnumber depends on nothing here, and normalise must not import the parser.
-    from pipeline.docnumber import DOCNUMBER_LINE_RE
-
     return bool(DOCNUMBER_LINE_RE.match(text))
 
 
@@ -277,24 +305,46 @@ class _Geometry:
 
     left: float
     right: float
-    char: float  # a character's width, about the body line height
+    char: float  # a Chinese character's advance, in pixels
+    height: float  # a body line's box height
 
-    def full(self, box: Box) -> bool:
-        return box.x1 >= self.right - 1.5 * self.char
+    def wrapped(self, box: Box, next_word: float) -> bool:
+        """The next word (in characters) would not have fitted after this line."""
+        return box.x1 + next_word * self.char > self.right + 0.5 * self.char
 
     def indented(self, box: Box) -> bool:
         return box.x0 >= self.left + 1.2 * self.char
 
+    def large(self, box: Box) -> bool:
+        """Set in a larger type than the body: the 发文机关标志 and its 文件."""
+        return box.y1 - box.y0 > 1.6 * self.height
+
+
+def _same_row(a: Box, b: Box) -> bool:
+    """`b` stands to the right of `a` on the same printed line."""
+    overlap = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return b.x0 > a.x1 and overlap > 0.5 * min(a.y1 - a.y0, b.y1 - b.y0)
+
 
 def _page_geometry(lines: list[_Line]) -> _Geometry | None:
-    boxes = [ln.box for ln in lines if ln.box is not None and len(ln.chars) >= 8]
-    if len(boxes) < 4:
+    body = [ln for ln in lines if ln.box is not None and len(ln.chars) >= 8]
+    if len(body) < 3:
         return None
-    char = median(b.y1 - b.y0 for b in boxes)
+    boxes = [ln.box for ln in body if ln.box is not None]
+    char = median((b.x1 - b.x0) / max(_width(ln.text), 1.0) for ln, b in zip(body, boxes))
     lefts = sorted(b.x0 for b in boxes)
-    rights = sorted(b.x1 for b in boxes)
-    # The body's margins: most lines start at the left margin and wrapped lines reach the right one.
-    return _Geometry(left=lefts[len(lefts) // 5], right=rights[(len(rights) * 4) // 5], char=char)
+    # The body's margins: the leftmost lines start at the margin; a wrapped line ends at the right
+    # one, unless 避头尾 hung a mark beyond it, so take the lines that end in a character.
+    span = max(b.x1 for b in boxes) - lefts[0]
+    rights = sorted(
+        b.x1 for ln, b in zip(body, boxes) if (b.x1 - b.x0) >= 0.6 * span and _HAN_RE.match(ln.text[-1])
+    ) or sorted(b.x1 for b in boxes)
+    return _Geometry(
+        left=lefts[len(lefts) // 10],
+        right=rights[len(rights) // 2],
+        char=char,
+        height=median(b.y1 - b.y0 for b in boxes),
+    )
 
 
 # A field whose value went to the next line: `（联系人：宋晓丽，联系电话：` / `0357-2011234）`.
@@ -311,7 +361,7 @@ def _signature_lines(lines: list[_Line]) -> set[int]:
         if not _DATE_LINE_RE.match(text):
             continue
         k = i - 1
-        while k >= 0 and i - k <= 3 and (not texts[k] or (_SIGNATURE_RE.match(texts[k]) and _ORG_SUFFIX_RE.search(texts[k]))):
+        while k >= 0 and i - k <= 3 and (not texts[k] or (_SIGNATURE_RE.match(texts[k]) and ORG_SUFFIX_RE.search(texts[k]))):
             if texts[k]:
                 found.add(k)
             k -= 1
@@ -321,18 +371,34 @@ def _signature_lines(lines: list[_Line]) -> set[int]:
 def _joins(prev: _Line, nxt: _Line, geo: dict[int, _Geometry | None]) -> str | None:
     """How `nxt` continues `prev` in running text: "" (the same paragraph) or None (a new element)."""
     a, b = prev.tail or prev.text, nxt.text
+    if prev.box is not None and nxt.box is not None and prev.page == nxt.page and _same_row(prev.box, nxt.box):
+        return " "  # one printed line read as two boxes: `山西省民政厅办公室    2024年11月13日印发`
     if _BROKEN_DOCNUMBER_RE.search(a) and _SERIAL_START_RE.match(b):
         return ""  # a 文号 broken after its year: `临市民函〔2024〕` / `89号`
     if _FIELD_LABEL_END_RE.search(a) and _ASCII_RUN_RE.match(b):
         return ""
     if _starts_element(b) or _looks_like_docnumber_line(a):
         return None
-    g = geo.get(prev.page)
+    g = geo.get(nxt.page)
     if prev.box is not None and nxt.box is not None and g is not None:
-        # A wrapped line reaches the right margin; a new paragraph is indented (§5.2.1).
-        if g.full(prev.box) and not _FIELD_LINE_RE.match(a) and (nxt.page != prev.page or not g.indented(nxt.box)):
-            return ""
-        return None
+        if g.large(prev.box) or g.large(nxt.box):
+            return None  # the mark is spread across the line (分散对齐) but never continues
+        if g.indented(nxt.box):
+            # A new paragraph is indented (§5.2.1); an 附件说明 item's next line hangs under
+            # its name, deeper than the `附件：` line it continues (§7.3.4).
+            hanging = (
+                prev.text.startswith("附件")
+                and prev.head is not None
+                and prev.head.x0 + 1.5 * g.char < nxt.box.x0 < prev.head.x0 + 6 * g.char
+            )
+            return "" if hanging and not _ends_element(a) else None
+        if _ends_element(a):
+            return None
+        # The printed width says whether the line was full; the box says so too, when the
+        # page's margin could be measured.
+        same_page_geo = geo.get(prev.page)
+        full_box = same_page_geo is not None and same_page_geo.wrapped(prev.box, _next_word(b))
+        return "" if _wrapped(a, b) or full_box else None
     if _ends_element(a) or not _wrapped(a, b):
         return None
     return ""
@@ -340,7 +406,7 @@ def _joins(prev: _Line, nxt: _Line, geo: dict[int, _Geometry | None]) -> str | N
 
 def _title_glue(a: str, b: str) -> str:
     """Title lines join with nothing, but a break between joint issuers keeps their space (§7.3.2)."""
-    return " " if _keep_space(a.rsplit("《", 1)[-1], b.lstrip("《")) else ""
+    return " " if names_boundary(a.rsplit("《", 1)[-1], b.lstrip("《")) else ""
 
 
 def _join(prev: _Line, line: _Line, glue: str) -> None:
@@ -438,11 +504,16 @@ def normalise(pages: list[Page]) -> Text:
             origin=list(range(rl.start, rl.end)),
             page=rl.page,
             box=src.box,
+            head=src.box,
             newline_index=rl.end,
         )
         clean_line(line)
+        if page.source == "ocr":
+            _repair_ocr_lookalikes(line)
         lines.append(line)
     paragraphs = _reflow(lines)
+    for para in paragraphs:
+        _pair_brackets(para)
     chars: list[str] = []
     origin: list[int] = []
     for i, para in enumerate(paragraphs):

@@ -15,7 +15,7 @@ import cn2an
 
 from models import Document, Issue, Page, Span, Text, Upstream
 from pipeline import contacts, duties, references
-from pipeline.agencies import expand_issuer, expand_list, level_of, split_issuers
+from pipeline.agencies import expand_issuer, expand_list, level_of, space_joint_issuers, split_issuers
 from pipeline.docnumber import DOCNUMBER_LINE_RE, parse_line
 from pipeline.provenance import locate, printed
 from pipeline.split import DocSlice, TextLine
@@ -299,6 +299,7 @@ def parse_document(lines: list[TextLine], text: Text, pages: list[Page]) -> Docu
     cur = _Cursor(lines, text, pages, doc)
     i = _header(cur)
     i = _title(cur, i)
+    doc.title = space_joint_issuers(doc.title) if doc.title else None
     _issuers(doc)
     i = _recipients(cur, i)
     body_end = _closing(cur, i)
@@ -309,7 +310,16 @@ def parse_document(lines: list[TextLine], text: Text, pages: list[Page]) -> Docu
         doc.pages = sorted({p for p in (locate(text, pages, ln.start, ln.end).page for ln in lines if ln.text) if p is not None})
     if not doc.title:
         doc.problems.append(Issue(code="title.missing", message="no 标题 found after the 版头"))
+    _space_titles(doc)
     return doc
+
+
+def _space_titles(doc: Document) -> None:
+    """Titles as printed keep a space between joint issuers, which OCR tends to lose."""
+    doc.title = space_joint_issuers(doc.title) if doc.title else None
+    doc.attachments = [space_joint_issuers(a) for a in doc.attachments]
+    for ref in doc.upstream:
+        ref.title = space_joint_issuers(ref.title) if ref.title else None
 
 
 def parse_slices(slices: list[DocSlice], lines: list[TextLine], text: Text, pages: list[Page]) -> list[Document]:

@@ -69,16 +69,16 @@ def page_of(text: Text, index: int) -> int | None:
 
 
 def printed(text: Text, start: int, end: int) -> str:
-    """The raw characters behind a span as printed: the engine's own spaces kept,
-    line breaks and anything normalisation dropped between them (a watermark) left out."""
-    raws = _raw_indices(text, start, end)
-    if not raws:
+    """A span as printed: its characters as repaired (look-alike brackets, digits), with the
+    spaces the raw text had between them, and without line breaks or whatever normalisation
+    dropped in between (a watermark)."""
+    pairs = [(text.text[i], o) for i, o in zip(range(start, end), text.origin[start:end]) if o >= 0]
+    if not pairs:
         return text.text[start:end]
-    out = [text.raw[raws[0]]]
-    for prev, cur in zip(raws, raws[1:]):
+    out = [pairs[0][0]]
+    for (_, prev), (ch, cur) in zip(pairs, pairs[1:]):
         gap = text.raw[prev + 1 : cur]
-        if gap and gap.strip(" ") == "":
+        if gap and gap.strip(" ") == "" and ch != " ":
             out.append(gap)
-        # A line joint kept as a space (joint names) reads back as that space.
-        out.append(" " if text.raw[cur] in "\n\f" else text.raw[cur])
+        out.append(ch)
     return "".join(out)

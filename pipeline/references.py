@@ -15,7 +15,7 @@ from difflib import SequenceMatcher
 from pydantic import BaseModel
 
 from models import Upstream
-from pipeline.agencies import split_issuers
+from pipeline.agencies import space_joint_issuers, split_issuers
 from pipeline.docnumber import find_numbers
 
 _BOOK_RE = re.compile(r"《([^《》]*(?:《[^《》]*》[^《》]*)*)》")
@@ -52,6 +52,7 @@ def same_title(a: str, b: str, threshold: float = 0.9) -> bool:
 
 def first_issuer(title: str) -> str | None:
     """The first issuer of a titled document: `民政部 全国老龄办关于…` → `民政部`."""
+    title = space_joint_issuers(title)
     head = title.split("关于", 1)[0] if "关于" in title else ""
     issuers = split_issuers(head)
     return issuers[0] if issuers else None

@@ -14,6 +14,7 @@ from models import FileResult, Issue, Page, Text
 from pipeline import __version__
 from pipeline.normalise import normalise
 from pipeline.parse import parse_slices
+from pipeline.provenance import page_of
 from pipeline.read import read_file
 from pipeline.split import split_documents, text_lines
 
@@ -24,7 +25,8 @@ def parse_pages(pages: list[Page], *, file: str, kind: str, engine: str | None =
     """Documents from pages already read: the part of the pipeline that needs no OCR."""
     text = normalise(pages)
     lines = text_lines(text.text)
-    documents = parse_slices(split_documents(lines), lines, text, pages)
+    line_pages = [page_of(text, line.start) for line in lines]
+    documents = parse_slices(split_documents(lines, line_pages), lines, text, pages)
     result = FileResult(file=file, kind=kind, engine=engine, parser_version=PARSER_VERSION, documents=documents)
     if not any(d.title or d.doc_number for d in documents):
         result.problems.append(Issue(code="file.no_documents", message="no notice found: no 文号 and no title", severity="warning"))

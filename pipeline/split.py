@@ -47,23 +47,37 @@ _MAX_HEADER_LINES = 6
 _NOT_HEADER_RE = re.compile(r"印发$|^抄送|^联系|^电话|^附件[：:]|\d{4}年\d{1,2}月\d{1,2}日|[〇○零一二三四五六七八九]{4}年")
 
 
-def _header_start(lines: list[TextLine], number_line: int, floor: int) -> int:
-    """The first line of the 版头 whose 文号 stands at `number_line`."""
+_LABEL_RE = re.compile(r"^附件\s*\d*$")
+
+
+def _header_start(lines: list[TextLine], number_line: int, floor: int, pages: list[int | None] | None) -> int:
+    """The first line of the 版头 whose 文号 stands at `number_line`.
+
+    A 版头 starts a page (an attachment begins on a new page, GB/T 9704 §8), and the 附件
+    label, where printed, is its first line: nothing above either belongs to it.
+    """
     start = number_line
     while start - 1 >= floor and number_line - (start - 1) <= _MAX_HEADER_LINES:
         candidate = lines[start - 1].text
         if not _HEADER_LINE_RE.match(candidate) or _NOT_HEADER_RE.search(candidate):
             break
+        if pages is not None and pages[start - 1] is not None and pages[start - 1] != pages[number_line]:
+            break
         start -= 1
+        if _LABEL_RE.match(candidate):
+            break
     return start
 
 
-def split_documents(lines: list[TextLine]) -> list[DocSlice]:
-    """Document boundaries: the first document starts at line 0, each later one at its 版头."""
+def split_documents(lines: list[TextLine], pages: list[int | None] | None = None) -> list[DocSlice]:
+    """Document boundaries: the first document starts at line 0, each later one at its 版头.
+
+    `pages`, where known, gives each line's page (from OCR or a text layer).
+    """
     number_lines = [i for i, line in enumerate(lines) if DOCNUMBER_LINE_RE.match(line.text)]
     starts = [0]
     for i in number_lines:
-        start = _header_start(lines, i, starts[-1] + 1)
+        start = _header_start(lines, i, starts[-1] + 1, pages)
         if start > starts[-1] and _has_body_before(lines, starts[-1], start):
             starts.append(start)
     return [DocSlice(first=a, last=b) for a, b in zip(starts, starts[1:] + [len(lines)])]

@@ -9,11 +9,15 @@ free-text `date_note`.
 from __future__ import annotations
 
 import re
+import unicodedata
 from difflib import SequenceMatcher
 from typing import Any
 
 FREE_TEXT = {"date_note", "about"}
 WHITESPACE_INSENSITIVE = {"text"}
+# Quotes of the page, compared on scans without widths and spaces: OCR cannot tell `［` from `[`
+# or `（` from `(` (one shape at two widths), nor a narrow gap from none.
+WIDTH_INSENSITIVE_ON_SCANS = {"doc_number_printed", "text", "notes"}
 
 
 def _squash(value: Any) -> Any:
@@ -65,8 +69,30 @@ def _compare_fields(path: str, got: dict[str, Any], want: dict[str, Any], out: l
             out.append(f"{where}: got {g!r}, label {w!r}")
 
 
-def mismatches(got_docs: list[dict[str, Any]], want_docs: list[dict[str, Any]]) -> list[str]:
-    """Every labelled field the parse got wrong, as readable lines (empty when all agree)."""
+def _fold(value: Any) -> Any:
+    if isinstance(value, str):
+        return re.sub(r"\s+", "", unicodedata.normalize("NFKC", value))
+    if isinstance(value, list):
+        return [_fold(v) for v in value]
+    return value
+
+
+def _fold_quotes(doc: Any) -> Any:
+    """The quote-like fields of a record, at any depth, folded for a scan comparison."""
+    if isinstance(doc, dict):
+        return {k: _fold(v) if k in WIDTH_INSENSITIVE_ON_SCANS else _fold_quotes(v) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [_fold_quotes(v) for v in doc]
+    return doc
+
+
+def mismatches(got_docs: list[dict[str, Any]], want_docs: list[dict[str, Any]], *, scan: bool = False) -> list[str]:
+    """Every labelled field the parse got wrong, as readable lines (empty when all agree).
+
+    `scan`: the record was read by OCR, so full- and half-width forms of a printed 文号 are one.
+    """
+    if scan:
+        got_docs, want_docs = _fold_quotes(got_docs), _fold_quotes(want_docs)
     out: list[str] = []
     if len(got_docs) != len(want_docs):
         out.append(f"{len(got_docs)} documents, label has {len(want_docs)}")
