@@ -30,7 +30,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -123,6 +123,10 @@ _TABLE_FIELDS = [
 ]
 
 
+_LEVELS = {"state": "国家", "ministry": "部委", "province": "省级", "city": "市级", "county": "县级"}
+_RECURRING = {"yearly": "每年", "half-yearly": "每半年", "quarterly": "每季度", "monthly": "每月", "weekly": "每周", "daily": "每日"}
+
+
 def _cell(value: Any) -> str:
     if isinstance(value, list):
         return "\n".join(_cell(v) for v in value)
@@ -140,14 +144,15 @@ def _print_tables(result: dict[str, Any]) -> None:
         for key, label in _TABLE_FIELDS:
             if doc.get(key) not in (None, [], ""):
                 where = doc["provenance"].get(key) or doc["provenance"].get(f"{key}[0]") or {}
-                t.add_row(label, _cell(doc[key]), str(where.get("page") or ""))
+                value = _LEVELS.get(doc[key], doc[key]) if key == "level" else doc[key]
+                t.add_row(label, _cell(value), str(where.get("page") or ""))
         for i, c in enumerate(doc["contacts"]):
             t.add_row("联系人", _cell(c), str((doc["provenance"].get(f"contacts[{i}]") or {}).get("page") or ""))
         for i, d in enumerate(doc["deadlines"]):
-            when = d["date"] or d["rrule"] or "无明确日期"
+            when = d["date"] or _RECURRING.get(d["recurring"] or "", d["rrule"]) or "无明确日期"
             t.add_row(f"期限 {when}", f"{d['action']}\n→ {_cell(d['assignees'])}\n{d['text']}", str(d.get("page") or ""))
-        for duty in doc["ongoing_duties"]:
-            t.add_row("经常性工作", duty, "")
+        for i, duty in enumerate(doc["ongoing_duties"]):
+            t.add_row("经常性工作", duty, str((doc["provenance"].get(f"ongoing_duties[{i}]") or {}).get("page") or ""))
         for ref in doc["upstream"]:
             t.add_row(f"上游 {ref['relation']}", _cell({k: v for k, v in ref.items() if k != "relation"}), "")
         out.print(t)
@@ -209,15 +214,21 @@ def when(
     if phrase != "-":
         sys.stdout.write(json.dumps(one(phrase, issued, year), ensure_ascii=False) + "\n")
         return
+    # One result per input line, in order: a bad line gets an {"error"} row, the rest go on.
+    failed = False
     for n, line in enumerate(sys.stdin, 1):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
-            result = one(item["phrase"], item.get("issue_date") or issued, item.get("year_hint") or year)
-        except (json.JSONDecodeError, KeyError, TypeError) as e:
-            raise InputError(f"stdin line {n}: expected a JSON object with a \"phrase\" ({e})") from None
-        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+            row = one(item["phrase"], item.get("issue_date") or issued, item.get("year_hint") or year)
+        except (json.JSONDecodeError, KeyError, TypeError, InputError) as e:
+            failed = True
+            row = {"error": f"stdin line {n}: expected a JSON object with a \"phrase\" and an optional YYYY-MM-DD \"issue_date\" ({e})"}
+            err.print(row["error"], highlight=False, markup=False)
+        sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+    if failed:
+        raise typer.Exit(int(ExitCode.input_file))
 
 
 @app.command()
