@@ -16,6 +16,7 @@ from models.document import (
     Upstream,
 )
 from models.when import When
+from models.task import Task, TaskDocument
 
 __all__ = [
     "Box",

@@ -58,7 +58,9 @@ class Deadline(BaseModel):
     start: str | None = Field(default=None, description="first day, for a window")
     recurring: str | None = Field(default=None, description="yearly / half-yearly / quarterly / monthly / weekly")
     rrule: str | None = None
-    offset_workdays: int | None = Field(default=None, description="due this many working days before each occurrence")
+    offset_workdays: int | None = Field(
+        default=None, description="due this many working days before each occurrence (negative: after it)"
+    )
     action: str | None = None
     assignees: list[str] = Field(default_factory=list)
     report_to: str | None = None

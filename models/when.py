@@ -13,7 +13,9 @@ class When(BaseModel):
     end: str | None = Field(default=None, description="ISO date or datetime: the last day (inclusive) or due time")
     rrule: str | None = Field(default=None, description="RFC 5545 RRULE value for recurring duties")
     offset_workdays: int | None = Field(
-        default=None, description="for recurring duties: due this many working days before each occurrence (每季度末前5个工作日)"
+        default=None,
+        description="for recurring duties: due this many working days before each occurrence (每季度末前5个工作日); "
+        "negative: that many working days after it (每季度结束后10个工作日内)",
     )
     confidence: float = 0.0
     notes: list[str] = Field(default_factory=list, description="how the year or base date was chosen, uncertainty")

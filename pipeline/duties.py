@@ -305,6 +305,7 @@ def _deadline(
         start=w.start if w.kind == "range" else None,
         recurring=recurrence_label(w.rrule) if w.kind == "recurring" and w.rrule else None,
         rrule=w.rrule,
+        offset_workdays=w.offset_workdays,
         action=action,
         assignees=assignees or list(recipients),
         report_to=report_to,

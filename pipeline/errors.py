@@ -9,7 +9,8 @@ page is recorded as `models.Issue` data and the run goes on.
     │   └── InputTooLarge        exit 3   over a page, pixel or size cap (decompression bombs)
     ├── MissingDependency        exit 4   tesseract, a tesseract language or a Python package is absent
     ├── EngineError              exit 5   an OCR engine crashed, hung past its timeout or answered garbage
-    └── StoreError               exit 7   the database cannot be opened or written
+    ├── StoreError               exit 7   the database cannot be opened or written
+    └── CalendarError            exit 8   a calendar file failed its check, or a CalDAV server refused or is unreachable
 
 Exit code 2 is a usage error (typer's own), 130 an interrupt.
 Every message names the file it is about and, where one exists, the fix.
@@ -27,6 +28,7 @@ class ExitCode(IntEnum):
     engine = 5
     encrypted_pdf = 6
     store = 7
+    calendar = 8
     interrupted = 130
 
 
@@ -64,3 +66,7 @@ class EngineError(GongwenError):
 
 class StoreError(GongwenError):
     exit_code = ExitCode.store
+
+
+class CalendarError(GongwenError):
+    exit_code = ExitCode.calendar

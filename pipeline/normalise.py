@@ -49,8 +49,9 @@ def _spaced(phrase: str) -> str:
 _WATERMARK_RE = re.compile(
     "|".join(
         [
-            r"(?:C\s*S\s*)?" + _spaced("扫描全能王"),
-            _spaced("3亿人都在用的扫描") + r"(?:\s*A\s*p\s*p?)?",
+            # OCR may cut the footer short at the page edge: `3亿人都在用的扫`, `扫描全能`.
+            r"(?:C\s*S\s*)?" + _spaced("扫描全能") + r"(?:\s*王)?",
+            _spaced("3亿人都在用的") + r"(?:\s*扫(?:\s*描)?)?(?:\s*A\s*p\s*p?)?",
             r"Cam\s*Scanner",
         ]
     ),

@@ -116,8 +116,16 @@ def _header(cur: _Cursor) -> int:
         doc.doc_number_parts = found.parts
         shown = printed(cur.text, start, end)
         doc.doc_number_printed = shown
-        doc.doc_number_conforming = shown == found.canonical
-        if not doc.doc_number_conforming:
+        doc.doc_number_conforming = _conforming(shown, found.canonical, _source_of(cur, start))
+        if doc.doc_number_conforming is None:
+            doc.problems.append(
+                Issue(
+                    code="doc_number.brackets_unreadable",
+                    message=f"发文字号 read as `{shown}`: on a scan the bracket shapes cannot be told apart, so conformity is left open",
+                    severity="info",
+                )
+            )
+        elif not doc.doc_number_conforming:
             doc.problems.append(
                 Issue(
                     code="doc_number.nonconforming",
@@ -131,6 +139,27 @@ def _header(cur: _Cursor) -> int:
         doc.signers = split_issuers(signer.group(1))
         cur.mark("signers", ln.start + signer.start(1), ln.end)
     return number_at + 1
+
+
+_BRACKETS = str.maketrans({c: "〔" for c in "[［【(（"} | {c: "〕" for c in "]］】)）"})
+
+
+def _conforming(shown: str, canonical: str, source: str | None) -> bool | None:
+    """GB/T 9704 §7.2.4 form or not; None where only OCR-ambiguous bracket shapes and gaps decide.
+
+    OCR reads 〔〕 as `[ ]`, `（ ）` or a mix (shared/ocr-notes.md), and puts spaces where there
+    are none: on a scan, those cannot make a number non-conforming, nor conforming.
+    """
+    if shown == canonical:
+        return True
+    if source == "ocr" and re.sub(r"\s+", "", shown).translate(_BRACKETS) == canonical:
+        return None
+    return False
+
+
+def _source_of(cur: _Cursor, start: int) -> str | None:
+    page = locate(cur.text, cur.pages, start, start + 1).page
+    return next((p.source for p in cur.pages if p.number == page), None)
 
 
 def _is_recipients(text: str) -> bool:

@@ -63,7 +63,7 @@ from models.when import When
 from pipeline import workdays
 from pipeline.workdays import CalendarNotCovered, Festival
 
-__all__ = ["Found", "find", "recurrence_label", "resolve"]
+__all__ = ["Found", "find", "recurrence_label", "resolve", "shift_workdays"]
 
 
 class Found(BaseModel):
@@ -241,6 +241,7 @@ class _IssueDay:
 class _Recurring:
     rrule: str
     notes: tuple[str, ...] = ()
+    offset_workdays: int | None = None  # 前5个工作日 → 5; 结束后10个工作日内 → -10 (after)
 
 
 @dataclass(frozen=True)
@@ -413,9 +414,10 @@ _ISSUE_DAY_RE = re.compile(
 # 每年, 每年12月25日前, 每季度末前5个工作日, 每月5日前, 每周五, 每两周, 按季度
 _RECURRING_RE = re.compile(
     r"(?:每|按)一?个?(?P<n>[两二三四五六2-6])?个?(?P<unit>年度?|半年|季度?|月度?|周|星期|日|天|工作日)"
-    rf"(?:(?P<ym>{_M})月(?:(?P<yd>{_D})[日号]|(?P<ypart>上旬|中旬|下旬|底|末))?"
+    rf"(?:的?(?P<ym>{_M})月(?:(?P<yd>{_D})[日号]|(?P<ypart>上旬|中旬|下旬|底|末))?"
+    rf"(?P<ymore>(?:(?:之前|以前|前)?(?:以及|和|及|与|、){_M}月(?:{_D}[日号]|底|末))+)?"
     rf"|(?:首月|第一个月)(?P<qd>{_D})[日号]"
-    rf"|(?P<md>{_D})[日号]"
+    rf"|(?P<md>{_D})[日号](?P<mdmore>(?:(?:之前|以前|前)?(?:以及|和|及|与|、){_D}[日号])+)?"
     rf"|(?P<wd>[{_WEEKDAY_CHARS}](?:[、,和及][{_WEEKDAY_CHARS}])*)(?![\d月日号])"
     r"|(?P<part>年底|年末|上旬|中旬|下旬|底|末))?"
     rf"(?:{_TIME})?"
@@ -559,14 +561,19 @@ def _recurring(m: re.Match[str]) -> _Recurring | None:
     notes: list[str] = []
     part = m.group("part")
 
-    if m.group("ym"):  # 每年12月25日 / 每年6月底
+    if m.group("ym"):  # 每年12月25日 / 每年6月底 / 每年6月30日和12月31日
         if freq != "YEARLY":
             return None
-        parts["BYMONTH"] = str(_int(m.group("ym")))
-        if m.group("yd"):
-            parts["BYMONTHDAY"] = str(_int(m.group("yd")))
-        elif m.group("ypart"):
-            parts["BYMONTHDAY"] = str(_DAY_OF_PART[m.group("ypart")])
+        first_day = _int(m.group("yd")) if m.group("yd") else _DAY_OF_PART.get(m.group("ypart") or "")
+        dates = [(_int(m.group("ym")), first_day)]
+        dates += [(_int(d.group("m")), _int(d.group("d")) if d.group("d") else -1)
+                  for d in _MONTH_DAY_RE.finditer(m.group("ymore") or "")]  # fmt: skip
+        yearly = _dates_each_year(dates)
+        if yearly is None:
+            return None
+        freq, by, note = yearly
+        parts.update(by)
+        notes += [note] if note else []
     elif m.group("wd"):  # 每周五, 每周一、三
         if freq != "WEEKLY" or unit == "工作日":
             return None
@@ -578,10 +585,11 @@ def _recurring(m: re.Match[str]) -> _Recurring | None:
         parts["BYMONTH"] = _PERIOD_STARTS[unit]
         parts["BYMONTHDAY"] = str(_int(m.group("qd")))
         interval = 1
-    elif m.group("md"):  # 每月5日
+    elif m.group("md"):  # 每月5日, 每月10日、25日
         if freq != "MONTHLY" or unit in _PERIOD_ENDS:
             return None
-        parts["BYMONTHDAY"] = str(_int(m.group("md")))
+        days = [_int(m.group("md"))] + [_int(d) for d in _DAY_NUMBER_RE.findall(m.group("mdmore") or "")]
+        parts["BYMONTHDAY"] = ",".join(str(day) for day in sorted(set(days)))
     elif part:  # 每月底, 每季度末, 每年年底
         if freq == "YEARLY" and part in ("底", "末", "年底", "年末"):
             parts.update(BYMONTH="12", BYMONTHDAY="31")
@@ -593,13 +601,15 @@ def _recurring(m: re.Match[str]) -> _Recurring | None:
         else:
             return None
 
-    offset_note = _recurring_offset(m, unit, parts)
-    if offset_note is None and m.group("an"):
+    offset = _recurring_offset(m, unit, parts)
+    if offset is None and m.group("an"):
         return None  # 每周后3日: not a form notices use
-    if offset_note:
+    offset_workdays = None
+    if offset is not None:
+        note, offset_workdays = offset
         if "BYMONTHDAY" not in parts and (m.group("an") or m.group("ln")):
             interval = _mark_period_end(unit, parts, interval)
-        notes.append(offset_note)
+        notes.append(note)
 
     if unit == "工作日":
         parts["BYDAY"] = "MO,TU,WE,TH,FR"
@@ -612,30 +622,79 @@ def _recurring(m: re.Match[str]) -> _Recurring | None:
     if interval > 1:
         rule.append(f"INTERVAL={interval}")
     rule += [f"{key}={value}" for key, value in parts.items()]
-    return _Recurring(";".join(rule), tuple(notes))
+    return _Recurring(";".join(rule), tuple(notes), offset_workdays)
 
 
-def _recurring_offset(m: re.Match[str], unit: str, parts: dict[str, str]) -> str | None:
-    """The note for 前5个工作日 / 结束后10日内 / 最后3个工作日 after a recurring period; for
-    前N个工作日 with no period end printed (每月前5个工作日) it also anchors the rule on the period start."""
+_MONTH_DAY_RE = re.compile(rf"(?P<m>{_M})月(?:(?P<d>{_D})[日号]|底|末)")
+_DAY_NUMBER_RE = re.compile(rf"({_D})[日号]")
+# Month lengths that hold in every year: a February day above 28 is not in every year.
+_SHORTEST_MONTH = {month: 28 if month == 2 else calendar.monthrange(2001, month)[1] for month in range(1, 13)}
+
+
+def _dates_each_year(dates: list[tuple[int, int | None]]) -> tuple[str, dict[str, str], str | None] | None:
+    """FREQ, BY-parts and a note for a duty on one or more dates each year (RFC 5545 §3.3.10).
+
+    One date: `FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=15`.  Several dates must come out as ONE rule
+    whose set is exactly those dates, so that `每年6月30日和12月31日前` is a single half-yearly duty:
+    month ends (the 30th of June counts as June's end) give `FREQ=MONTHLY;BYMONTH=6,12;BYMONTHDAY=-1`,
+    the same day in every month `FREQ=MONTHLY;BYMONTH=3,9;BYMONTHDAY=15` (the form the quarterly
+    rules already use).  Different days need `BYSETPOS`: BYMONTH × BYMONTHDAY makes a cross product,
+    and the positions pick the printed pairs out of it, which is only exact when every product date
+    exists in every year (§3.3.10: invalid dates are ignored and would shift the positions); a set
+    that cannot be written exactly keeps its first date and says what was left out.
+    """
+    if len(dates) == 1:
+        month, day = dates[0]
+        parts = {"BYMONTH": str(month)}
+        if day is not None:
+            parts["BYMONTHDAY"] = str(day)
+        return "YEARLY", parts, None
+    if any(day is None for _, day in dates) or len({month for month, _ in dates}) < len(dates):
+        return None
+    # A month's printed last day (6月30日) is its end, -1; February's 28th is not (leap years).
+    ends = sorted((month, -1 if month != 2 and day == _SHORTEST_MONTH[month] else day) for month, day in dates)
+    months = ",".join(str(month) for month, _ in ends)
+    if len({day for _, day in ends}) == 1:
+        return "MONTHLY", {"BYMONTH": months, "BYMONTHDAY": str(ends[0][1])}, None
+    actual = [(month, _SHORTEST_MONTH[month] if day == -1 else day) for month, day in ends]
+    days = sorted({day for _, day in actual})
+    if (2, -1) in ends or any(day > _SHORTEST_MONTH[month] for month, _ in actual for day in days):
+        rest = "、".join(f"{month}月{'底' if day == -1 else f'{day}日'}" for month, day in ends[1:])
+        note = f"one rule cannot hold all the dates: only the first is kept, also due {rest} each year"
+        return "YEARLY", {"BYMONTH": str(ends[0][0]), "BYMONTHDAY": str(ends[0][1])}, note
+    positions = [i * len(days) + days.index(day) + 1 for i, (_, day) in enumerate(actual)]
+    by = {"BYMONTH": months, "BYMONTHDAY": ",".join(map(str, days)), "BYSETPOS": ",".join(map(str, positions))}
+    return "YEARLY", by, None
+
+
+def _recurring_offset(m: re.Match[str], unit: str, parts: dict[str, str]) -> tuple[str, int | None] | None:
+    """The note and the working-day offset for 前5个工作日 / 结束后10日内 / 最后3个工作日 after a
+    recurring period; for 前N个工作日 with no period end printed (每月前5个工作日) it also anchors
+    the rule on the period start.
+
+    The offset is what `When.offset_workdays` carries: N for 每季度末前N个工作日 (due N working
+    days before each occurrence), -N for 结束后N个工作日内 (N working days after it); None where
+    the due day is not a working-day shift of the occurrence (每月前5个工作日, 结束后10日内).
+    """
     per_occurrence = "counted per occurrence on the official calendar (pipeline.workdays)"
     if m.group("bn"):
         n = _int(m.group("bn"))
         if "BYMONTHDAY" in parts:  # 每季度末前5个工作日
-            return f"{_count(n, 'workday')} before each occurrence; working days are {per_occurrence}"
+            return f"{_count(n, 'workday')} before each occurrence; working days are {per_occurrence}", n
         if unit in _PERIOD_STARTS:
             parts.update(BYMONTH=_PERIOD_STARTS[unit], BYMONTHDAY="1")
         elif _FREQ[unit] == "MONTHLY":
             parts["BYMONTHDAY"] = "1"
-        return f"within the first {_count(n, 'workday')} of each period; working days are {per_occurrence}"
+        return f"within the first {_count(n, 'workday')} of each period; working days are {per_occurrence}", None
     if m.group("ln"):
         n = _int(m.group("ln"))
-        return f"within the last {_count(n, 'workday')} before each occurrence; working days are {per_occurrence}"
+        return f"within the last {_count(n, 'workday')} before each occurrence; working days are {per_occurrence}", None
     if m.group("an") and m.group("ended"):
         n = _int(m.group("an"))
         unit_word = "workday" if "工作日" in m.group("au") else "day"
         counted = per_occurrence if unit_word == "workday" else "counted per occurrence"
-        return f"within {_count(n, unit_word)} after each period ends (the rule marks the period end); {counted}"
+        note = f"within {_count(n, unit_word)} after each period ends (the rule marks the period end); {counted}"
+        return note, -n if unit_word == "workday" else None
     return None
 
 
@@ -652,18 +711,23 @@ def _mark_period_end(unit: str, parts: dict[str, str], interval: int) -> int:
 
 
 def recurrence_label(rrule: str) -> str | None:
-    """yearly / half-yearly / quarterly / monthly / weekly / daily for an RRULE (for `Deadline.recurring`)."""
+    """yearly / half-yearly / quarterly / monthly / weekly / daily for an RRULE (for `Deadline.recurring`).
+
+    A rule listing months is named by how many it lists, whatever its FREQ: one month is yearly,
+    two half-yearly (`BYMONTH=6,12`), four quarterly (`BYMONTH=3,6,9,12`).
+    """
     fields = dict(item.split("=", 1) for item in rrule.split(";") if "=" in item)
     freq = fields.get("FREQ")
+    months = fields.get("BYMONTH", "")
+    by_count = {1: "yearly", 2: "half-yearly", 4: "quarterly"}
+    if freq in ("YEARLY", "MONTHLY") and months and months.count(",") + 1 in by_count:
+        return by_count[months.count(",") + 1]
     if freq == "MONTHLY":
-        months = fields.get("BYMONTH", "")
         interval = int(fields.get("INTERVAL", "1"))
-        if interval == 6 or months.count(",") == 1:
+        if interval == 6:
             return "half-yearly"
-        if interval == 3 or months.count(",") == 3:
+        if interval == 3:
             return "quarterly"
-        if months and "," not in months:
-            return "yearly"
     if freq == "WEEKLY" and fields.get("BYDAY", "").count(",") >= 4:
         return "daily"  # every working day
     return _RECURRENCE_LABELS.get(freq or "")
@@ -1095,8 +1159,12 @@ def _place_any(atom: _Atom, ctx: _Ctx, *, roll: bool, carry: _Span | None = None
 # -- working days ---------------------------------------------------------------------------
 
 
-def _shift_workdays(d: date, n: int) -> tuple[date, tuple[str, ...], float]:
-    """d ± n working days; outside the holiday data, Monday to Friday with a warning."""
+def shift_workdays(d: date, n: int) -> tuple[date, tuple[str, ...], float]:
+    """d ± n working days, the notes to show, and a confidence factor (1.0, or 0.4 when estimated).
+
+    Outside the official holiday data the count is Monday to Friday with a note saying so:
+    never a silent guess.  Public because the calendar counts per-occurrence offsets the same way.
+    """
     try:
         return workdays.add_workdays(d, n), (), 1.0
     except CalendarNotCovered as missing:
@@ -1111,7 +1179,7 @@ def _shift(base: date, n: int, unit: str) -> tuple[date, tuple[str, ...], float]
     """base ± n units, with any uncertainty notes and a confidence factor."""
     match unit:
         case "workday":
-            return _shift_workdays(base, n)
+            return shift_workdays(base, n)
         case "day":
             return base + timedelta(days=n), (), 1.0
         case "week":
@@ -1260,7 +1328,8 @@ def _evaluate_strict(cand: _Candidate, ctx: _Ctx) -> When:
     roll = cand.skip is None
     match atom:
         case _Recurring():
-            return When(kind="recurring", rrule=atom.rrule, confidence=_VAGUE, notes=list(atom.notes))
+            return When(kind="recurring", rrule=atom.rrule, offset_workdays=atom.offset_workdays, confidence=_VAGUE,
+                        notes=list(atom.notes))  # fmt: skip
         case _Vague():
             return When(kind="undeterminable", confidence=_VAGUE, notes=[_VAGUE_NOTES[atom.word]])
         case _Relative():

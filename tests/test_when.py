@@ -7,8 +7,9 @@ without re-deriving it by hand.
 
 Line fields: `phrase`, `issue_date`, `year_hint`, `expect` {kind, start, end, rrule} for
 `resolve`; optional `find` (the exact list of {phrase, kind, start?, end?, rrule?} that `find`
-must return, [] for "nothing"), `notes_contain` (a substring one note must hold) and
-`max_confidence`.
+must return, [] for "nothing"), `notes_contain` (a substring one note must hold),
+`max_confidence` and `offset_workdays` (the working-day offset of a recurring duty: 5 for
+每季度末前5个工作日, -10 for 结束后10个工作日内, null for none).
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ def _mismatches(row: dict) -> list[str]:
             problems.append(f"{field}: got {getattr(when, field)!r}, expected {row['expect'][field]!r}")
     if "notes_contain" in row and not any(row["notes_contain"] in note for note in when.notes):
         problems.append(f"no note contains {row['notes_contain']!r}: {when.notes}")
+    if "offset_workdays" in row and when.offset_workdays != row["offset_workdays"]:
+        problems.append(f"offset_workdays: got {when.offset_workdays!r}, expected {row['offset_workdays']!r}")
     if "max_confidence" in row and when.confidence > row["max_confidence"]:
         problems.append(f"confidence {when.confidence} above {row['max_confidence']}")
     if "find" in row:
@@ -192,12 +195,37 @@ def test_relative_period_notes_its_base() -> None:
         ("FREQ=MONTHLY;INTERVAL=3", "quarterly"),
         ("FREQ=MONTHLY;BYMONTH=3,6,9,12;BYMONTHDAY=-1", "quarterly"),
         ("FREQ=MONTHLY;BYMONTHDAY=5", "monthly"),
+        ("FREQ=MONTHLY;BYMONTH=6,12;BYMONTHDAY=-1", "half-yearly"),
+        ("FREQ=YEARLY;BYMONTH=1,7;BYMONTHDAY=10,20;BYSETPOS=1,4", "half-yearly"),
+        ("FREQ=MONTHLY;BYMONTH=3,9;BYMONTHDAY=15", "half-yearly"),
         ("FREQ=WEEKLY;BYDAY=FR", "weekly"),
         ("FREQ=DAILY", "daily"),
     ],
 )
 def test_recurrence_label(rrule: str, label: str) -> None:
     assert recurrence_label(rrule) == label
+
+
+@pytest.mark.parametrize(
+    ("phrase", "dates"),
+    [
+        ("每年6月30日和12月31日前", ["2025-06-30", "2025-12-31", "2026-06-30", "2026-12-31"]),
+        ("每年1月10日和7月20日前", ["2025-01-10", "2025-07-20", "2026-01-10", "2026-07-20"]),
+        ("每年3月15日和9月15日前", ["2025-03-15", "2025-09-15", "2026-03-15", "2026-09-15"]),
+        (
+            "每年3月31日、6月30日、9月30日和12月31日前",
+            ["2025-03-31", "2025-06-30", "2025-09-30", "2025-12-31"],
+        ),
+    ],
+)
+def test_several_dates_a_year_expand_to_exactly_the_printed_dates(phrase: str, dates: list[str]) -> None:
+    """One RRULE per duty: its set must be the printed dates, no cross-product extras (RFC 5545 §3.3.10)."""
+    from datetime import datetime
+
+    from dateutil.rrule import rrulestr
+
+    rule = rrulestr(resolve(phrase).rrule, dtstart=datetime(2025, 1, 1))
+    assert [d.date().isoformat() for d in rule[:4]] == dates
 
 
 # --- robustness: find runs on raw OCR text ------------------------------------------------------
