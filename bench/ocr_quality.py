@@ -5,7 +5,7 @@ with the preparation steps added one at a time (ablation). Prints a markdown tab
     python bench/ocr_quality.py                      every scan with a NAME.truth.txt beside it
     python bench/ocr_quality.py --engines rapidocr   one engine
     python bench/ocr_quality.py --steps all          only the engines' default preparation
-    python bench/ocr_quality.py --record             write fixtures/recorded/NAME.<engine>.json
+    python bench/ocr_quality.py --record             default preparation, and write fixtures/recorded/NAME.<engine>.json
 
 Scans: fixtures/scans/*.pdf|tiff|tif|jpg|jpeg|png (written by fixtures/render.py) with
 NAME.truth.txt: the printed text, one line per printed line, pages separated by a form feed.
@@ -121,15 +121,16 @@ def find_scans(folder: Path) -> list[tuple[Path, Path]]:
     return scans
 
 
-def ablation(engine: str, mode: str) -> list[tuple[str, Preparation]]:
-    """(label, preparation) rows: the engine's default only, or none and then one step more per row."""
+def ablation(engine: str, mode: str, only: list[str] | None = None) -> list[tuple[str, Preparation]]:
+    """(label, preparation) rows: the engine's default only, or none and then one step more
+    per row; `only` keeps the rows whose last step is named (or "none")."""
     if mode == "default":
         return [("default", PREPARATION[engine])]
-    rows, prep = [("none", NO_PREPARATION)], NO_PREPARATION
+    rows, prep = [("none", NO_PREPARATION, "none")], NO_PREPARATION
     for step in STEP_ORDER:
         prep = replace(prep, **{step: True})
-        rows.append((STEP_LABELS[step], prep))
-    return rows
+        rows.append((STEP_LABELS[step], prep, step))
+    return [(label, prep) for label, prep, step in rows if not only or step in only]
 
 
 def run(scan: Path, truth: Path, engine: str, prep: Preparation) -> tuple[Score, list[Page]]:
@@ -156,16 +157,10 @@ def markdown(results: dict[tuple[str, str], dict[str, Score]], names: list[str])
     return "\n".join(out)
 
 
-def record(scans: list[tuple[Path, Path]], engines: list[str], out_dir: Path) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for scan, truth in scans:
-        stem = scan.name.rsplit(".", 1)[0]
-        for engine in engines:
-            score, pages = run(scan, truth, engine, PREPARATION[engine])
-            target = out_dir / f"{stem}.{engine}.json"
-            dumped = [page.model_dump(mode="json") for page in pages]
-            target.write_text(json.dumps(dumped, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-            print(f"{target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}: {len(pages)} pages, CER {score.cer:.1f} %", file=sys.stderr)
+def write_recording(pages: list[Page], target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    dumped = [page.model_dump(mode="json") for page in pages]
+    target.write_text(json.dumps(dumped, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -174,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated: rapidocr,tesseract")
     parser.add_argument("--steps", choices=("ablation", "default"), default="ablation")
     parser.add_argument("--only", default="", help="only scans whose name contains this")
-    parser.add_argument("--record", action="store_true", help="write fixtures/recorded/NAME.<engine>.json instead")
+    parser.add_argument("--rows", default="", help="only these ablation rows, by their last step: none,orientation,deskew,...")
+    parser.add_argument("--record", action="store_true", help="also write fixtures/recorded/NAME.<engine>.json (default preparation)")
     parser.add_argument("--recorded", type=Path, default=ROOT / "fixtures" / "recorded")
     args = parser.parse_args(argv)
 
@@ -183,18 +179,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no scans with a .truth.txt in {args.scans}: run `make fixtures` first", file=sys.stderr)
         return 1
     engines = [e for e in args.engines.split(",") if e]
-    if args.record:
-        record(scans, engines, args.recorded)
-        return 0
-
+    steps = "default" if args.record else args.steps
     names = [scan.name.rsplit(".", 1)[0] for scan, _ in scans]
     results: dict[tuple[str, str], dict[str, Score]] = {}
     for engine in engines:
-        for label, prep in ablation(engine, args.steps):
+        for label, prep in ablation(engine, steps, [r for r in args.rows.split(",") if r]):
             row = results.setdefault((engine, label), {})
             for (scan, truth), name in zip(scans, names):
-                row[name], _ = run(scan, truth, engine, prep)
+                row[name], pages = run(scan, truth, engine, prep)
                 print(f"{engine} {label} {name}: CER {row[name].cer:.1f} %", file=sys.stderr)
+                if args.record:
+                    write_recording(pages, args.recorded / f"{name}.{engine}.json")
     print(markdown(results, names))
     return 0
 

@@ -71,21 +71,22 @@ def rotate_quadrant(image: Image, degrees: int) -> Image:
     return cv2.rotate(image, codes[degrees]) if degrees else image
 
 
-def lines_run_vertically(grey: Image) -> bool:
-    """True when the text lines run up/down the image (the page lies on its side).
-
-    Chinese body text is set solid (no gap between characters) with a wide gap between
-    lines, so the ink profile across the lines is banded while the profile along them
-    is flat. The profiles are taken at the best angle within ±MAX_SKEW, so a skewed
-    page (orientation runs before deskew) is judged as well as a straight one.
-    """
+def line_axis_banding(grey: Image) -> tuple[float, float]:
+    """How banded the ink is across rows and across columns, each at its best angle within
+    ±MAX_SKEW, so a skewed page (orientation runs before deskew) is judged as well as a
+    straight one. Chinese body text is set solid (no gap between characters) with a wide
+    gap between lines: the profile across the lines is banded, the one along them flat."""
     points = ink_points(grey)
     if points is None:
-        return False
+        return 1.0, 1.0
     xs, ys = points
     coarse = np.arange(-MAX_SKEW, MAX_SKEW + 1e-9, 0.5)
-    _, across_rows = best_angle(xs, ys, coarse)
-    _, across_columns = best_angle(ys, xs, coarse)
+    return best_angle(xs, ys, coarse)[1], best_angle(ys, xs, coarse)[1]
+
+
+def lines_run_vertically(grey: Image) -> bool:
+    """True when the text lines run up/down the image (the page lies on its side)."""
+    across_rows, across_columns = line_axis_banding(grey)
     return across_columns > across_rows
 
 
@@ -123,19 +124,23 @@ def detect_orientation(
 
     Tesseract's OSD is near useless on sparse Chinese pages (confidence ~3 where 14 is
     the usual floor; ocr-notes fact 10), so the OCR engine itself is the judge: `score`
-    reads a strip and says how much plausible text it found (higher is better). The
-    line direction decides between {0, 180} and {90, 270} without OCR; the upright
-    candidate is tried first and accepted outright when it scores `good_enough`.
+    reads a strip and says how much plausible horizontal text it found. The candidates
+    are tried in order of likelihood (the line direction, measured without OCR, puts
+    {0, 180} or {90, 270} first; on sparse pages it can be wrong, hence all four) and
+    the first that scores `good_enough` wins; otherwise the best. Strips are grey with
+    the red ink removed.
     """
-    grey, _ = downscale(to_grey(image), ORIENTATION_MAX_SIDE)
+    # red ink out first: a seal or a red header is no line of text and can outweigh a sparse page
+    grey, _ = downscale(remove_red(image), ORIENTATION_MAX_SIDE)
     if ink_mask(grey).mean() < MIN_INK_SHARE:
         return 0
-    candidates = (90, 270) if lines_run_vertically(grey) else (0, 180)
-    best, best_score = candidates[0], score(orientation_strip(image, candidates[0]))
-    if best_score >= good_enough:
-        return best
-    for degrees in candidates[1:]:
-        value = score(orientation_strip(image, degrees))
+    across_rows, across_columns = line_axis_banding(grey)
+    likely, unlikely = ((90, 270), (0, 180)) if across_columns > across_rows else ((0, 180), (90, 270))
+    best, best_score = 0, float("-inf")
+    for degrees in likely + unlikely:
+        value = score(orientation_strip(grey, degrees))
+        if value >= good_enough:
+            return degrees
         if value > best_score:
             best, best_score = degrees, value
     return best

@@ -157,12 +157,20 @@ def read_image_page(item: PageImage, ocr: OcrEngine, prep: Preparation, timeout:
 
 
 def orientation_scorer(ocr: OcrEngine, timeout: float) -> Callable[[np.ndarray], float]:
-    """How much confident Chinese the engine reads in a strip: upside-down text reads as few,
-    unsure characters. Confidence is squared so a long low-confidence guess loses."""
+    """How much confident Chinese the engine reads in horizontal lines of a strip.
+
+    Upside-down text reads as few, unsure characters (confidence is squared so a long
+    low-confidence guess loses). Lines taller than wide do not count: RapidOCR turns
+    tall crops 90° before recognising them, so a page on its side still reads well.
+    """
 
     def score(strip: np.ndarray) -> float:
         page = ocr.read(strip, page_number=0, dpi=None, timeout=timeout)
-        return sum(len(CJK.findall(line.text)) * ((line.conf or 0) / 100) ** 2 for line in page.lines)
+        return sum(
+            len(CJK.findall(line.text)) * ((line.conf or 0) / 100) ** 2
+            for line in page.lines
+            if line.box is None or line.box.x1 - line.box.x0 >= line.box.y1 - line.box.y0
+        )
 
     return score
 

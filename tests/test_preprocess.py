@@ -47,7 +47,7 @@ def test_blank_page_has_no_skew() -> None:
 def fake_reader(upright: np.ndarray):  # type: ignore[no-untyped-def]
     """A stand-in for the OCR engine: scores a strip by how closely it matches the upright
     page's strip, so the test checks the geometry (which turn, which direction) alone."""
-    reference = preprocess.orientation_strip(upright, 0).astype(np.int16)
+    reference = preprocess.orientation_strip(preprocess.remove_red(upright), 0).astype(np.int16)
     calls: list[np.ndarray] = []
 
     def score(strip: np.ndarray) -> float:
@@ -64,7 +64,15 @@ def test_orientation_finds_the_turn_that_makes_the_page_upright(page: np.ndarray
     score, calls = fake_reader(page)
     scanned = preprocess.rotate_quadrant(page, turned_by)
     assert preprocess.detect_orientation(scanned, score) == fix
-    assert len(calls) == 2  # the line direction ruled out the other two turns without OCR
+    assert len(calls) == 4  # no score is good enough: every turn is read
+
+
+@pytest.mark.parametrize(("turned_by", "fix", "reads"), [(0, 0, 1), (180, 180, 2), (90, 270, 2), (270, 90, 1)])
+def test_orientation_reads_the_likely_turns_first(page: np.ndarray, turned_by: int, fix: int, reads: int) -> None:
+    score, calls = fake_reader(page)
+    scanned = preprocess.rotate_quadrant(page, turned_by)
+    assert preprocess.detect_orientation(scanned, score, good_enough=-0.5) == fix
+    assert len(calls) == reads  # the line direction, measured without OCR, put the right pair first
 
 
 def test_orientation_accepts_a_good_enough_upright_read_at_once(page: np.ndarray) -> None:

@@ -1,6 +1,5 @@
 """pipeline.read: the composition, with the real engines (live) and with a fake tesseract."""
 
-import io
 from collections.abc import Callable
 from difflib import SequenceMatcher
 from pathlib import Path
