@@ -138,7 +138,22 @@ _DOCNUMBER_BRACKET_RE = re.compile(r"〔\s*\d{4}\s*([\]］])|([\[［])\s*\d{4}\s
 _CN_DATE_LOOKALIKE_RE = re.compile(r"(?<=[年月])[一二三四五六七八九十兰]*兰[一二三四五六七八九十兰]*(?=[月日])")
 
 
+# tesseract quirks on Chinese scans: the gap between joint issuers read as a lone curly quote
+# (`民政部”全国老龄办`), the digit 1 before a measure word read as a bracket (`开展〕项`), and
+# the page edge or a rule read as a bar at a line's ends (`|临汾市民政局`).
+_LONE_QUOTE_RE = re.compile(f"(?<=[{_HAN}])[“”\"'‘’](?=[{_HAN}])")
+_ONE_BEFORE_MEASURE_RE = re.compile(f"(?<=[{_HAN}])[\\]〕|lI](?=[项个次件场所家名条])")
+_EDGE_BAR_RE = re.compile(r"^\s*[|｜]+|[|｜]+\s*$")
+
+
 def _repair_ocr_lookalikes(line: _Line) -> None:
+    text = line.text
+    for m in _LONE_QUOTE_RE.finditer(text):
+        if text.count(m.group(0)) == 1 and _keep_space(text[: m.start()], text[m.end() :]):
+            line.chars[m.start()] = " "
+    for m in _ONE_BEFORE_MEASURE_RE.finditer(text):
+        line.chars[m.start()] = "1"
+    _drop_spans(line, [m.span() for m in _EDGE_BAR_RE.finditer(line.text)])
     text = line.text
     for m in _DOCNUMBER_BRACKET_RE.finditer(text):
         if m.group(1):
@@ -209,16 +224,18 @@ def _collapse_spaces(line: _Line) -> None:
 
 
 def _pair_brackets(line: _Line) -> None:
-    """`（联系人：…13800002222)`: an ASCII bracket closing a full-width one, or opening one that a
-    full-width one closes, is OCR's reading of the full-width form."""
+    """`（联系人：…13800002222)`, `〈市、区）`: a bracket closing or opening a full-width round one
+    in another form is OCR's reading of the full-width form."""
     chars = line.chars
     opened: list[int] = []
     for i, ch in enumerate(chars):
-        if ch in "（(":
+        if ch in "（(〈":
             opened.append(i)
-        elif ch in "）)" and opened:
+        elif ch in "）)〉" and opened:
             j = opened.pop()
-            if "（" in (chars[j], ch) or "）" in (chars[j], ch):
+            pair = chars[j] + ch
+            # `〈市、区）`: tesseract's angle bracket for a round one; a real 〈〉 pair stays.
+            if pair != "〈〉" and ("（" in pair or "）" in pair):
                 chars[j], chars[i] = "（", "）"
 
 

@@ -48,7 +48,7 @@ SCAN_LIMITS = {
 DEFAULT_ENGINE = "rapidocr"
 # tesseract reads these scans with a character error rate several times the default engine's
 # (README, OCR measurements); its readings must keep at least this share of labelled fields.
-TESSERACT_FIELD_FLOOR = 0.5
+TESSERACT_FIELD_FLOOR = 0.6
 
 
 def _parse_recorded(recorded: Path) -> tuple[str, list[dict]]:
