@@ -80,7 +80,8 @@ def expand_list(text: str) -> list[str]:
 
 # Agency-name endings, and the openings of a following agency name: between the two, GB/T 9704
 # §7.3.2 prints a space in a title (`民政部 全国老龄办关于…`); OCR often loses it.
-ORG_SUFFIX_RE = re.compile(r"(?:部|厅|局|办|委|室|会|院|府|署|处|所|站|中心|司|科|股|团|社|协|联|馆|队|组)$")
+ORG_ENDINGS = "部|厅|局|办|委|室|会|院|府|署|处|所|站|中心|司|科|股|团|社|协|联|馆|队|组"
+ORG_SUFFIX_RE = re.compile(f"(?:{ORG_ENDINGS})$")
 _ORG_START_RE = re.compile(
     r"^(?:省|市|县|区|州|盟|旗|全国|国家|国务院|中共|中国|中央|共青团|各|自治区|"
     r"北京|天津|上海|重庆|河北|山西|内蒙古|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|"

@@ -14,6 +14,7 @@ import re
 from pydantic import BaseModel
 
 from models import Contact
+from pipeline.agencies import ORG_ENDINGS
 
 _FIELDS = {
     "联系人及联系方式": "person",
@@ -44,8 +45,7 @@ PHONE_RE = re.compile(
 )
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _POSTCODE_RE = re.compile(r"\d{6}")
-_ORG_END_RE = re.compile(r"(?:部|厅|局|办|委|室|处|科|股|中心|站|所|院|司|组|队|会)")
-_NAME_RE = re.compile(r"[\u4e00-\u9fff]{2,4}(?:同志|老师|先生|女士)?")
+_ORG_END_RE = re.compile(f"(?:{ORG_ENDINGS})")
 
 
 class FoundContact(BaseModel):

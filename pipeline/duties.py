@@ -18,7 +18,7 @@ from spacy.tokens import Doc, Span
 
 from models import Deadline
 from pipeline import nlp
-from pipeline.agencies import HEAD_RE, expand_list
+from pipeline.agencies import HEAD_RE, ORG_ENDINGS, expand_list
 from pipeline.references import book_spans
 from pipeline.when import Found, recurrence_label
 
@@ -39,7 +39,8 @@ _FORM_NOTE_RE = re.compile(rf"（(?P<note>[^（）]*(?:{_FORM_WORDS}|公章)[^�
 _SEE_ATTACHMENT_RE = re.compile(r"（(?:见|详见)?附件\s*\d*）")
 _MEANS_RE = re.compile(r"通过[^，。；]*?(?:平台|系统|网站|邮箱|小程序)")
 
-_ORG_TAIL = r"(?:办|局|厅|部|处|室|委|会|中心|科|股|组|站|院|司|队|单位|政府|系统|平台|邮箱)(?:（[^（）]*）)?"
+# Whom to report to: an agency, or a unit, platform or mailbox, with its bracketed office.
+_ORG_TAIL = rf"(?:{ORG_ENDINGS}|单位|政府|系统|平台|邮箱)(?:（[^（）]*）)?"
 _REPORT_VERB = r"报送至|报送|上报至|上报|报至|报给|报(?![告名表道])|提交至|提交|反馈至|反馈|填报|报备"
 # `将X报送ORG…`: the object before the verb, the office after it. The object is greedy so the
 # verb found is the last one (`将自评报告报送…`: 报告 is part of the object).

@@ -15,7 +15,7 @@ from difflib import SequenceMatcher
 from pydantic import BaseModel
 
 from models import Upstream
-from pipeline.agencies import space_joint_issuers, split_issuers
+from pipeline.agencies import ORG_SUFFIX_RE, space_joint_issuers, split_issuers
 from pipeline.docnumber import find_numbers
 
 _BOOK_RE = re.compile(r"《([^《》]*(?:《[^《》]*》[^《》]*)*)》")
@@ -140,7 +140,6 @@ def cites(body: str, body_offset: int, skip_titles: list[str]) -> list[FoundRefe
     return refs
 
 
-_ORG_NAME_END_RE = re.compile(r"(?:部|厅|局|办|委|室|会|院|府|署|处|司|中心|政府|委员会|办公室)$")
 
 
 def _citing_issuer(before: str) -> str | None:
@@ -152,7 +151,7 @@ def _citing_issuer(before: str) -> str | None:
     text = _ISSUER_TAIL_RE.sub("", before).strip()
     text = re.sub(r"等(?:部门|单位|部委)?$", "", text)
     first = split_issuers(text)[0] if split_issuers(text) else ""
-    return first if first and len(first) <= 20 and _ORG_NAME_END_RE.search(first) else None
+    return first if first and len(first) <= 20 and ORG_SUFFIX_RE.search(first) else None
 
 
 # A reply's cue (`你部《关于…的请示》（民发〔2024〕9号）收悉`): the request it answers is cited.
