@@ -263,9 +263,10 @@ _MARKER_RE = re.compile(
     r")"
 )
 _TERMINAL = "。！？；：!?;:"
-# A title ends with its 文种 (GB/T 9704 §7.3.2); the next line is the 主送机关.
-_DOC_TYPES = ("决议", "决定", "命令", "令", "公报", "公告", "通告", "意见", "通知", "通报", "报告", "请示", "批复", "议案", "函", "纪要")
-_TITLE_END_RE = re.compile(f"(?:{'|'.join(_DOC_TYPES)})$")
+# The 15 文种 of the 2012 regulation, longer names first so `命令` is tried before `令`. A title
+# ends with its 文种 (GB/T 9704 §7.3.2).
+DOC_TYPES = ("决议", "决定", "命令", "公报", "公告", "通告", "意见", "通知", "通报", "报告", "请示", "批复", "议案", "纪要", "函", "令")
+_TITLE_END_RE = re.compile(f"(?:{'|'.join(DOC_TYPES)})$")
 _FIELD_LINE_RE = re.compile(r"^(?:联系人|联系电话|电话|手机|传真|电子邮箱|电子信箱|邮箱|地址|通讯地址|邮编|邮政编码|签发人)[：:]")
 _DATE_LINE_RE = re.compile(r"^\S{0,30}?[0-9〇○零一二三四五六七八九]{4}年[0-9一二三四五六七八九十]{1,3}月[0-9一二三四五六七八九十]{1,3}日(?:印发)?$")
 

@@ -17,10 +17,9 @@ from models import Document, Issue, Page, Span, Text, Upstream
 from pipeline import contacts, duties, references
 from pipeline.agencies import expand_issuer, expand_list, level_of, space_joint_issuers, split_issuers
 from pipeline.docnumber import DOCNUMBER_LINE_RE, parse_line
+from pipeline.normalise import DOC_TYPES
 from pipeline.provenance import locate, printed
 from pipeline.split import DocSlice, TextLine
-
-DOC_TYPES = ("决议", "决定", "命令", "公报", "公告", "通告", "意见", "通知", "通报", "报告", "请示", "批复", "议案", "纪要", "函", "令")
 
 _COPY_RE = re.compile(r"^\d{6}$")  # 份号: six digits (§7.2.1)
 _SECRECY_RE = re.compile(r"(绝密|机密|秘密)(?:\s*★\s*[^\s]*)?")  # 密级和保密期限 (§7.2.2)
@@ -52,7 +51,7 @@ def parse_date(text: str) -> date | None:
         month = _small_number(month_text)
         day = _small_number(day_text)
         return date(year, month, day)
-    except ValueError:
+    except (ValueError, KeyError):  # not a calendar date (`二〇二四年十三月…`, `十` inside a year)
         return None
 
 
