@@ -26,6 +26,7 @@ run: install
 	done
 
 test: install
+	@scripts/system-deps.sh fonts
 	$(PY) -m pytest -q
 
 # Parser and unit tests only, without the live OCR engines.
