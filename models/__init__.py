@@ -17,6 +17,7 @@ from models.document import (
 )
 from models.when import When
 from models.task import Task, TaskDocument
+from models.chain import ChainLink, ChainNode, ChainReport, Delay, Evidence, Finding, FindingDocument, TreeEntry
 
 __all__ = [
     "Box",

@@ -1,7 +1,8 @@
 """The `gongwen` command line. stdout carries data (JSON by default), stderr carries talk.
 
 Exit codes (pipeline.errors.ExitCode): 0 ok, 1 error, 2 usage, 3 input file,
-4 missing dependency, 5 OCR engine, 6 encrypted PDF, 7 store, 130 interrupted.
+4 missing dependency, 5 OCR engine, 6 encrypted PDF, 7 store, 8 calendar,
+9 audit findings of error severity, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -123,7 +124,6 @@ _TABLE_FIELDS = [
 ]
 
 
-_LEVELS = {"state": "国家", "ministry": "部委", "province": "省级", "city": "市级", "county": "县级"}
 _RECURRING = {"yearly": "每年", "half-yearly": "每半年", "quarterly": "每季度", "monthly": "每月", "weekly": "每周", "daily": "每日"}
 
 
@@ -136,6 +136,8 @@ def _cell(value: Any) -> str:
 
 
 def _print_tables(result: dict[str, Any]) -> None:
+    from pipeline.chain import LEVEL_NAMES
+
     for n, doc in enumerate(result["documents"], 1):
         t = Table(title=f"{result['file']} · document {n} · pages {doc['pages']}", show_lines=True)
         t.add_column("field")
@@ -144,7 +146,7 @@ def _print_tables(result: dict[str, Any]) -> None:
         for key, label in _TABLE_FIELDS:
             if doc.get(key) not in (None, [], ""):
                 where = doc["provenance"].get(key) or doc["provenance"].get(f"{key}[0]") or {}
-                value = _LEVELS.get(doc[key], doc[key]) if key == "level" else doc[key]
+                value = LEVEL_NAMES.get(doc[key], doc[key]) if key == "level" else doc[key]
                 t.add_row(label, _cell(value), str(where.get("page") or ""))
         for i, c in enumerate(doc["contacts"]):
             t.add_row("联系人", _cell(c), str((doc["provenance"].get(f"contacts[{i}]") or {}).get("page") or ""))

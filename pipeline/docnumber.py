@@ -104,6 +104,13 @@ def parse_line(line: str) -> FoundNumber | None:
 
 
 def canonical(number: str) -> str | None:
-    """The canonical form of a 文号 given as text, for matching across documents."""
+    """The canonical form of a 文号 given on its own (a field value, the inside of `（…号）`).
+
+    The whole text is the number, so nothing is cut from the front of its code: `并民函`
+    is Taiyuan's code, not 并 + the ministry's 民函.
+    """
+    whole = parse_line(number)
+    if whole:
+        return whole.canonical
     found = find_numbers(number)
     return found[0].canonical if found else None

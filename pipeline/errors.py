@@ -10,7 +10,8 @@ page is recorded as `models.Issue` data and the run goes on.
     ├── MissingDependency        exit 4   tesseract, a tesseract language or a Python package is absent
     ├── EngineError              exit 5   an OCR engine crashed, hung past its timeout or answered garbage
     ├── StoreError               exit 7   the database cannot be opened or written
-    └── CalendarError            exit 8   a calendar file failed its check, or a CalDAV server refused or is unreachable
+    ├── CalendarError            exit 8   a calendar file failed its check, or a CalDAV server refused or is unreachable
+    └── FindingsError            exit 9   `gongwen audit` ran and found a finding of error severity
 
 Exit code 2 is a usage error (typer's own), 130 an interrupt.
 Every message names the file it is about and, where one exists, the fix.
@@ -29,6 +30,7 @@ class ExitCode(IntEnum):
     encrypted_pdf = 6
     store = 7
     calendar = 8
+    findings = 9
     interrupted = 130
 
 
@@ -70,3 +72,9 @@ class StoreError(GongwenError):
 
 class CalendarError(GongwenError):
     exit_code = ExitCode.calendar
+
+
+class FindingsError(GongwenError):
+    """`gongwen audit` found a finding of error severity: the run worked, the archive did not pass."""
+
+    exit_code = ExitCode.findings

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from models import Upstream
 from pipeline.agencies import ORG_SUFFIX_RE, space_joint_issuers, split_issuers
-from pipeline.docnumber import find_numbers
+from pipeline.docnumber import canonical, find_numbers
 
 _BOOK_RE = re.compile(r"《([^《》]*(?:《[^《》]*》[^《》]*)*)》")
 _FORWARD_TITLE_RE = re.compile(r"转发\s*《(?P<title>.+)》")
@@ -75,10 +75,7 @@ def forwards(title: str | None, body: str, body_offset: int) -> list[FoundRefere
     body_refs: list[FoundReference] = []
     for m in _FORWARD_BODY_RE.finditer(body):
         t = _as_own_title(m.group("title"))
-        number = None
-        if m.group("number"):
-            found = find_numbers(m.group("number"))
-            number = found[0].canonical if found else None
+        number = canonical(m.group("number")) if m.group("number") else None
         body_refs.append(
             FoundReference(
                 ref=Upstream(relation="forwards", title=t, doc_number=number, issuer=first_issuer(t)),
@@ -112,11 +109,8 @@ def cites(body: str, body_offset: int, skip_titles: list[str]) -> list[FoundRefe
                 continue
             issuer = _citing_issuer(clause[: book.start()]) or first_issuer(title)
             after = clause[book.end() : book.end() + 30]
-            number = None
             num_m = re.match(r"\s*[（(]([^（()）]*?号)[）)]", after)
-            if num_m:
-                found = find_numbers(num_m.group(1))
-                number = found[0].canonical if found else None
+            number = canonical(num_m.group(1)) if num_m else None
             refs.append(
                 FoundReference(
                     ref=Upstream(relation="cites", title=title, doc_number=number, issuer=issuer or None),
@@ -162,11 +156,11 @@ def received(body: str, body_offset: int, recipients: list[str]) -> list[FoundRe
     """The document a reply (批复, 复函) answers; `你部` stands for its first recipient."""
     refs = []
     for m in _RECEIVED_RE.finditer(body):
-        found = find_numbers(m.group("number") or "")
+        number = canonical(m.group("number")) if m.group("number") else None
         issuer = recipients[0] if m.group("who") and recipients else first_issuer(m.group("title"))
         refs.append(
             FoundReference(
-                ref=Upstream(relation="cites", title=m.group("title"), doc_number=found[0].canonical if found else None, issuer=issuer),
+                ref=Upstream(relation="cites", title=m.group("title"), doc_number=number, issuer=issuer),
                 start=body_offset + m.start("title") - 1,
                 end=body_offset + m.end("title") + 1,
             )

@@ -5,7 +5,7 @@
 # Uses apt-get as root, sudo apt-get otherwise, and says what to run when neither works.
 set -euo pipefail
 
-packages=(tesseract-ocr tesseract-ocr-chi-sim)
+packages=(tesseract-ocr tesseract-ocr-chi-sim graphviz)
 if [ "${1:-}" = "fonts" ]; then
   packages+=(fonts-noto-cjk)
 fi

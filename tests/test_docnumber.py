@@ -48,3 +48,8 @@ def test_a_header_line_may_carry_the_signer():
 
 def test_canonical_matches_across_styles():
     assert canonical("晋民函[2024]169号") == canonical("晋民函〔2024〕169号") == "晋民函〔2024〕169号"
+
+
+def test_a_number_given_on_its_own_keeps_its_whole_code():
+    # 并 is Taiyuan's one-character code: inside `（并民函〔2024〕77号）` it is not the word 并.
+    assert canonical("并民函〔2024〕77号") == "并民函〔2024〕77号"
