@@ -240,8 +240,8 @@ def version() -> None:
 
 
 def main() -> None:
-    # The store, calendar and chain commands register themselves on `app` when imported.
-    for module in ("pipeline.commands_store", "pipeline.commands_calendar", "pipeline.commands_chain"):
+    # The store, calendar, chain and web commands register themselves on `app` when imported.
+    for module in ("pipeline.commands_store", "pipeline.commands_calendar", "pipeline.commands_chain", "pipeline.commands_web"):
         try:
             __import__(module)
         except ModuleNotFoundError as e:

@@ -182,6 +182,8 @@ def header_region_height(image: np.ndarray, page_number: int) -> int:
     """Rows to read for a red header: down to the red rule if there is one (any page: an
     attached notice starts with its own 版头), else the top third of page 1, else none."""
     height = image.shape[0]
+    if height < 16:
+        return 0  # a sliver (a 1×1 image): no header to read, and too small to look for a rule
     top = image[: height // 2]
     if preprocess.red_share(top) < RED_PRESENT:
         return 0

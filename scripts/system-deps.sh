@@ -2,13 +2,15 @@
 # Install the Debian packages gongwen needs, only those missing.
 #   scripts/system-deps.sh            tesseract with its Simplified Chinese model (and venv support)
 #   scripts/system-deps.sh fonts      + the CJK fonts `make fixtures` renders with
+#   scripts/system-deps.sh test       + the fonts and the headless Chromium the tests drive
 # Uses apt-get as root, sudo apt-get otherwise, and says what to run when neither works.
 set -euo pipefail
 
 packages=(tesseract-ocr tesseract-ocr-chi-sim graphviz)
-if [ "${1:-}" = "fonts" ]; then
-  packages+=(fonts-noto-cjk)
-fi
+case "${1:-}" in
+  fonts) packages+=(fonts-noto-cjk) ;;
+  test) packages+=(fonts-noto-cjk chromium chromium-driver) ;;
+esac
 # Debian's python3 ships without venv/ensurepip; pyenv or upstream builds have them.
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
   packages+=(python3-venv python3-pip)

@@ -1,0 +1,11 @@
+"""The clerk's desk: a server-rendered web page over the store (`gongwen serve`).
+
+    app.py        create_app: routes, middleware, templates (the route list is in its docstring)
+    desk.py       what every view shares: settings, connections (read-only for reads), render
+    security.py   body size cap, sign-in rule, CSRF tokens, strict browser headers
+    records.py    the register's rows and the tasks, read through the clerk's corrections
+    scans.py      page pictures in their boxes' pixel space, from the kept original
+    uploads.py    uploads ingested in the background, with progress
+    views_*.py    the pages: register, document, tasks (deadlines, .ics, CalDAV), chain, upload, account
+    templates/    Jinja2, autoescaped; static/ one stylesheet and one small script, no build step
+"""

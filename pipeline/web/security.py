@@ -1,0 +1,182 @@
+"""What keeps the desk safe to run: size caps, sign-in, CSRF tokens, strict browser headers.
+
+    BodyLimit(app, max_bytes)     413 for a request body over the cap, counted as it arrives
+    Gate(app, desk)               sign-in required when the server or the client is not this machine
+    csrf_token(request) / check_csrf(request, form)   one token per session, on every form
+    is_loopback(host)             127.0.0.0/8, ::1, localhost
+    load_secret(path)             the key that signs sessions and the feed token, kept beside the database
+
+Sign-in. Bound to a loopback address the desk serves this machine only and asks nobody to
+sign in (the clerk's own computer, `make serve`). Bound to anything else it requires a
+signed-in user for every page, and a client that does not come from this machine must sign
+in whatever the binding: a reverse proxy on the same host still forwards from 127.0.0.1, so
+the binding decides, and the client check only adds to it. Users are made with
+`gongwen user add` (pipeline.users).
+
+CSRF. Sessions are signed cookies (SameSite=Strict, HttpOnly); every form carries the
+session's token and every POST is refused (403) without it, which also covers a browser that
+ignores SameSite. Headers: a Content-Security-Policy allowing only this origin's scripts,
+styles and images (no inline script can run, even if escaping failed somewhere), nosniff,
+no framing, no referrer to other sites.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import os
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from pipeline.web.app import Desk
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+OPEN_PATHS = ("/login", "/static/")
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def load_secret(path: Path) -> bytes:
+    """32 random bytes, made once and kept (mode 0600): sessions and the .ics address outlive a restart."""
+    try:
+        data = path.read_bytes()
+        if len(data) >= 32:
+            return data
+    except FileNotFoundError:
+        pass
+    data = secrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    return data
+
+
+def feed_token(secret: bytes) -> str:
+    """The token in the .ics address: calendar programs poll without cookies."""
+    return hmac.new(secret, b"gongwen ics feed", "sha256").hexdigest()[:32]
+
+
+class BodyTooLarge(Exception):
+    """The body went past the cap while arriving (no Content-Length, or a false one)."""
+
+
+class BodyLimit:
+    """Refuse a body over `max_bytes`: at once from Content-Length, else when the bytes exceed it."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self.too_large(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise BodyTooLarge
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except* BodyTooLarge:  # raised under the session and sign-in middleware, maybe in a task group
+            if not started:
+                await self.too_large(scope, receive, send)
+
+    def message(self) -> str:
+        return f"上传内容超过上限 {self.max_bytes >> 20} MiB：请分批上传"
+
+    async def too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = PlainTextResponse(self.message(), status_code=413, headers={"Connection": "close"})
+        await response(scope, receive, send)
+
+
+class Gate(BaseHTTPMiddleware):
+    """Sign-in where it is required, and the browser headers on every answer."""
+
+    def __init__(self, app: ASGIApp, desk: Desk) -> None:
+        super().__init__(app)
+        self.desk = desk
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        if self.must_sign_in(request) and current_user(request) is None and not self.open(request):
+            if request.method == "GET":
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                response: Response = RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+            else:
+                response = PlainTextResponse("请先登录", status_code=401)
+        else:
+            response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)  # a view may set a stricter one
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        return response
+
+    def must_sign_in(self, request: Request) -> bool:
+        return self.desk.login_required or not is_loopback(request.client.host if request.client else None)
+
+    def open(self, request: Request) -> bool:
+        """The sign-in page, static files, and the .ics feed with its token."""
+        path = request.url.path
+        if path.startswith(OPEN_PATHS):
+            return True
+        token = request.query_params.get("token", "")
+        return path == "/deadlines.ics" and hmac.compare_digest(token, feed_token(self.desk.secret))
+
+
+def current_user(request: Request) -> str | None:
+    user = request.session.get("user")
+    return user if isinstance(user, str) else None
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+def check_csrf(request: Request, form: FormData | dict[str, Any]) -> None:
+    """403 unless the form carries this session's token."""
+    sent = form.get("csrf")
+    expected = request.session.get("csrf")
+    if not isinstance(sent, str) or not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
+        raise HTTPException(403, "表单已失效或来源不明（缺少 CSRF 令牌）：请刷新页面后重试")

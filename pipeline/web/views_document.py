@@ -1,0 +1,305 @@
+"""One document: page pictures with every value's box, the fields and their corrections, the
+normalised text with the chosen value's span marked, its tasks, and its place in the chain.
+
+A value is chosen with `?field=<provenance key>` (`doc_number`, `recipients`, `deadlines[0]`):
+the server draws that box strongly and marks that span, so the link works without scripts
+and a test can check the very markup a clerk sees.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from models import Box, Deadline, Document, Page
+from pipeline import overrides, store
+from pipeline.chain import build_chain, when_label
+from pipeline.chain_render import RELATION_NAMES
+from pipeline.normalise import normalise
+from pipeline.overrides import DEADLINE_FIELDS, FIELDS, Applied
+from pipeline.tasks import tasks_from_document
+from pipeline.web.desk import desk_of, posted, reading, render, user_of, writing
+from pipeline.web.records import Archive, Stored, load_archive
+
+DOC_ID = re.compile(r"^[0-9a-f]{16}$")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+FIELD_KEY = re.compile(r"^[a-z_]{1,40}(\[\d{1,4}\])?$")
+MAX_NOTE = 500
+MAIN_FIELDS = ("doc_number", "title", "issuer_mark", "issuers", "level", "doc_type", "recipients", "issue_date")
+
+
+def doc_id_of(request: Request) -> str:
+    doc_id = request.path_params["doc_id"]
+    if not DOC_ID.match(doc_id):
+        raise HTTPException(404, "没有这份文件")
+    return doc_id
+
+
+# --- what the view shows ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoxView:
+    key: str
+    box: Box
+    selected: bool
+
+
+@dataclass(frozen=True)
+class PageView:
+    page: Page
+    picture: bool  # a scan picture exists; else the stored lines are drawn (or, for text, printed)
+    width: float
+    height: float
+    boxes: list[BoxView]
+
+
+@dataclass(frozen=True)
+class FieldView:
+    path: str
+    label: str
+    kind: str
+    value: Any
+    form_text: str
+    where: str | None  # the provenance key that shows where it was read
+    page: int | None
+    applied: Applied | None
+    shown: bool  # a main element, or one with a value; the others wait behind a fold
+
+
+def form_text(value: Any) -> str:
+    if isinstance(value, list):
+        return "\n".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def where_of(doc: Document, path: str) -> str | None:
+    return path if path in doc.provenance else (f"{path}[0]" if f"{path}[0]" in doc.provenance else None)
+
+
+def field_views(stored: Stored) -> list[FieldView]:
+    doc = stored.document
+    out = []
+    for path, (label, kind) in FIELDS.items():
+        where = where_of(doc, path)
+        value = getattr(doc, path)
+        page = doc.provenance[where].page if where else None
+        applied = stored.corrected.applied.get(path)
+        shown = path in MAIN_FIELDS or bool(value) or applied is not None
+        out.append(FieldView(path, label, kind, value, form_text(value), where, page, applied, shown))
+    return out
+
+
+def page_views(doc: Document, pages: list[Page], selected: str | None, picture: bool) -> list[PageView]:
+    views = []
+    for page in pages:
+        if page.number not in doc.pages:
+            continue
+        boxes = [
+            BoxView(key, p.box, key == selected)
+            for key, p in doc.provenance.items()
+            if p.page == page.number and p.box is not None
+        ]
+        right = max((line.box.x1 for line in page.lines if line.box), default=0)
+        bottom = max((line.box.y1 for line in page.lines if line.box), default=0)
+        width, height = page.width or right + 40, page.height or bottom + 40
+        views.append(PageView(page, picture and page.source != "text", width, height, boxes))
+    return views
+
+
+def text_segments(doc: Document, full_text: str, selected: str | None) -> list[tuple[str, bool]]:
+    """The document's normalised text as (text, marked) pieces, the chosen value's span marked."""
+    if doc.span is None:
+        return []
+    start, end = doc.span.start, doc.span.end
+    where = doc.provenance.get(selected) if selected else None
+    if where is None or not (start <= where.span.start < where.span.end <= end):
+        return [(full_text[start:end], False)]
+    a, b = where.span.start, where.span.end
+    return [(full_text[start:a], False), (full_text[a:b], True), (full_text[b:end], False)]
+
+
+def neighbours(archive: Archive, doc_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(upstream, downstream): what this notice forwards, attaches or cites, and what does so to it."""
+    report = build_chain((i, s.document) for i, s in archive.documents.items())
+    nodes = {n.id: n for n in report.nodes}
+    up = [{"node": nodes[link.parent], "link": link} for link in report.links if link.child == doc_id]
+    down = [{"node": nodes[link.child], "link": link} for link in report.links if link.parent == doc_id]
+    return up, down
+
+
+def document(request: Request) -> Response:
+    doc_id = doc_id_of(request)
+    selected = request.query_params.get("field")
+    if selected is not None and not FIELD_KEY.match(selected):
+        raise HTTPException(400, "未知的字段")
+    desk = desk_of(request)
+    with reading(request) as conn:
+        archive = load_archive(conn)
+        stored = archive.documents.get(doc_id)
+        if stored is None:
+            raise HTTPException(404, "没有这份文件")
+        pages = store.stored_pages(conn, stored.sha256)
+        picture = desk.scans.original(conn, stored.sha256) is not None
+        duplicates = next((item["possible_duplicates"] for item in store.show(conn, doc_id) if item["id"] == doc_id), [])
+    doc = stored.document
+    done = overrides.done_tasks(stored.log)
+    upstream, downstream = neighbours(archive, doc_id)
+    machine_deadlines = len(doc.deadlines) - sum(1 for a in stored.corrected.added if not a.orphaned)
+    return render(
+        request,
+        "document.html",
+        stored=stored,
+        doc=doc,
+        fields=field_views(stored),
+        deadline_fields=DEADLINE_FIELDS,
+        machine_deadlines=machine_deadlines,
+        form_text=form_text,
+        pages=page_views(doc, pages, selected, picture),
+        segments=text_segments(doc, normalise(pages).text, selected),
+        selected=selected,
+        tasks=[(task, done.get(task.id)) for task in tasks_from_document(doc, store_id=doc_id)],
+        upstream=upstream,
+        downstream=downstream,
+        duplicates=[d for d in duplicates if d in archive.documents],
+        history=list(reversed(stored.log)),
+        active_ids={o.id for o in overrides.active(stored.log)},
+        when_label=when_label,
+        relation_names=RELATION_NAMES,
+    )
+
+
+def document_json(request: Request) -> Response:
+    """The record as exported: corrected values in place, the corrections listed beside them."""
+    doc_id = doc_id_of(request)
+    with reading(request) as conn:
+        try:
+            corrected = overrides.corrected(conn, doc_id)
+        except LookupError:
+            raise HTTPException(404, "没有这份文件") from None
+    reviewed = overrides.reviewed(corrected.history)
+    payload = {
+        "id": doc_id,
+        "record": corrected.document.model_dump(mode="json"),
+        "corrections": [asdict(o) for o in overrides.active(corrected.history)],
+        "reviewed": asdict(reviewed) if reviewed else None,
+    }
+    return JSONResponse(payload, headers={"Content-Disposition": f'inline; filename="{doc_id}.json"'})
+
+
+def scan(request: Request) -> Response:
+    sha256, number = request.path_params["sha256"], request.path_params["page"]
+    if not SHA256.match(sha256):
+        raise HTTPException(404, "没有这一页")
+    desk = desk_of(request)
+    with reading(request) as conn:
+        page = next((p for p in store.stored_pages(conn, sha256) if p.number == number), None)
+        data = desk.scans.page_jpeg(conn, sha256, page) if page is not None else None
+    if data is None:
+        raise HTTPException(404, "这一页没有扫描图像")
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
+
+
+# --- changes -------------------------------------------------------------------------------------------
+
+
+def note_of(form: Any) -> str:
+    note = str(form.get("note", "")).strip()
+    if len(note) > MAX_NOTE:
+        raise HTTPException(400, f"说明不超过 {MAX_NOTE} 个字")
+    return note
+
+
+def back_to(doc_id: str, anchor: str = "fields") -> RedirectResponse:
+    return RedirectResponse(f"/documents/{doc_id}#{anchor}", status_code=303)
+
+
+async def write_with(request: Request, action: Any) -> None:
+    """Run a write in a thread with the store's connection; a missing document is a 404."""
+
+    def run() -> None:
+        with writing(request) as conn:
+            action(conn)
+
+    try:
+        await run_in_threadpool(run)
+    except LookupError as e:
+        raise HTTPException(404, f"没有这份文件或这一项：{e}") from None
+
+
+@dataclass(frozen=True)
+class Act:
+    """A clerk's POST about one document: which, the checked form, the note, who."""
+
+    doc_id: str
+    form: FormData
+    note: str
+    user: str
+
+
+async def acting(request: Request) -> Act:
+    doc_id = doc_id_of(request)
+    form = await posted(request)
+    return Act(doc_id, form, note_of(form), user_of(request))
+
+
+async def correct(request: Request) -> Response:
+    """Each `value:<path>` field whose text differs from the value shown becomes a correction."""
+    act = await acting(request)
+    wanted: dict[str, Any] = {}
+    for key, text in act.form.multi_items():
+        if key.startswith("value:") and isinstance(text, str):
+            path = key.removeprefix("value:")
+            try:
+                wanted[path] = overrides.parse_value(path, text)
+            except ValueError as e:
+                raise HTTPException(400, f"{overrides.label_of(path)}：{e}") from None
+    if not wanted:
+        raise HTTPException(400, "没有要更正的字段")
+
+    def save(conn: Any) -> None:
+        current = overrides.corrected(conn, act.doc_id).document
+        for path, value in wanted.items():
+            if value != overrides.value_at(current, path):
+                overrides.record(conn, act.doc_id, path, value, user=act.user, note=act.note)
+
+    await write_with(request, save)
+    return back_to(act.doc_id)
+
+
+async def add_deadline(request: Request) -> Response:
+    act = await acting(request)
+    form = act.form
+    try:
+        action = overrides.parse_value("deadlines[0].action", str(form.get("action", "")))
+        due = overrides.parse_value("deadlines[0].date", str(form.get("date", "")))
+        assignees = overrides.parse_value("deadlines[0].assignees", str(form.get("assignees", "")))
+        report_to = overrides.parse_value("deadlines[0].report_to", str(form.get("report_to", "")))
+    except ValueError as e:
+        raise HTTPException(400, f"新增期限：{e}") from None
+    if not action:
+        raise HTTPException(400, "新增期限：请写明事项")
+    deadline = Deadline(text=f"（人工添加）{action}", date=due, action=action, assignees=assignees, report_to=report_to, date_note="人工添加")
+    await write_with(request, lambda conn: overrides.add_deadline(conn, act.doc_id, deadline, user=act.user, note=act.note))
+    return back_to(act.doc_id, "deadlines")
+
+
+async def revert(request: Request) -> Response:
+    act, target = await acting(request), request.path_params["override_id"]
+    await write_with(request, lambda conn: overrides.revert(conn, act.doc_id, target, user=act.user, note=act.note))
+    return back_to(act.doc_id, "history")
+
+
+async def review(request: Request) -> Response:
+    act = await acting(request)
+    reviewed = act.form.get("reviewed") == "1"
+    await write_with(request, lambda conn: overrides.mark_reviewed(conn, act.doc_id, reviewed, user=act.user, note=act.note))
+    return back_to(act.doc_id, "top")
+
