@@ -61,16 +61,12 @@ def _parsed_documents(path: Path) -> Iterator[tuple[str | None, Document]]:
 
 
 def _stored_documents(db: Path) -> Iterator[tuple[str | None, Document]]:
-    """Every document in the store, with its store id, through the store's public functions
-    (`list_documents` for the ids, `show` for each record)."""
-    from pipeline import store
+    """Every document in the store, with its store id and the clerks' corrections applied."""
+    from pipeline import overrides, store
 
     conn = store.connect(db, create=False)
     try:
-        for row in store.list_documents(conn):
-            for item in store.show(conn, row["id"]):
-                if item["id"] == row["id"]:
-                    yield item["id"], Document.model_validate(item["record"])
+        yield from overrides.corrected_documents(conn)
     finally:
         conn.close()
 
@@ -79,9 +75,14 @@ def _tasks(inputs: list[Path], db: Path | None) -> list[Task]:
     sources = [_parsed_documents(path) for path in inputs]
     if db is not None or not inputs:
         sources.append(_stored_documents(db or DEFAULT_DB))
-    return [
-        task for source in sources for store_id, doc in source for task in tasks_from_document(doc, store_id=store_id)
-    ]
+    # Two scans of one notice give the same tasks (ids come from 文号, action and due date):
+    # a calendar holds each once.
+    unique: dict[str, Task] = {}
+    for source in sources:
+        for store_id, doc in source:
+            for task in tasks_from_document(doc, store_id=store_id):
+                unique.setdefault(task.id, task)
+    return list(unique.values())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -40,12 +40,13 @@ JsonOption = Annotated[bool, typer.Option("--json", help="JSON for programs inst
 
 
 def stored_documents(conn: sqlite3.Connection) -> list[tuple[str, Document]]:
-    """Every stored document with its id, read-only. (pipeline.store has no bulk read of records yet.)"""
+    """Every stored document with its id and the clerks' corrections applied."""
+    from pipeline import overrides
+
     try:
-        rows = conn.execute("SELECT id, record FROM documents ORDER BY id").fetchall()
+        return overrides.corrected_documents(conn)
     except sqlite3.Error as e:
         raise StoreError(f"cannot read the stored documents: {e}") from e
-    return [(doc_id, Document.model_validate_json(record)) for doc_id, record in rows]
 
 
 def parsed_documents(paths: list[Path]) -> list[tuple[str, Document]]:

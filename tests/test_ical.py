@@ -353,3 +353,23 @@ def test_deadlines_reads_the_store(tmp_path: Path) -> None:
     tasks = json.loads(out.stdout)["tasks"]
     assert {t["document"]["store_id"] for t in tasks} == set(saved.document_ids)
     assert any(t["due"] == "2024-11-20" and t["contact"]["name"] == "张书毓" for t in tasks)
+
+
+def test_two_scans_of_one_notice_give_each_task_once(tmp_path: Path) -> None:
+    """A second scan of a stored notice is stored beside it; its tasks are the same tasks."""
+    from pipeline import store
+
+    result, _ = parse_file(SEED)
+    db = tmp_path / "notices.db"
+    conn = store.connect(db)
+    for copy, data in enumerate((SEED.read_bytes(), SEED.read_bytes() + b"\n")):
+        record = store.FileRecord(sha256=hashlib.sha256(data).hexdigest(), size=len(data), name=store.Name.of(f"scan{copy}.txt"),
+                                  verdict=store.Verdict("done"), kind=result.kind, result=result)  # fmt: skip
+        store.save_file(conn, record)
+    conn.close()
+    ics = tmp_path / "deadlines.ics"
+    out = runner.invoke(app, ["deadlines", "--db", str(db), "--ics", str(ics)])
+    assert out.exit_code == 0, out.output
+    tasks = json.loads(out.stdout)["tasks"]
+    assert len(tasks) == len({t["id"] for t in tasks}) == 4
+    assert check_calendar(ics.read_bytes()) == []
