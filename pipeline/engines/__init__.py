@@ -72,6 +72,24 @@ def get_engine(name: str = "auto") -> OcrEngine:
     return engine
 
 
+def ocr_page(
+    engine: OcrEngine, *, number: int, image: np.ndarray, dpi: float | None, lines: list[Line], seconds: float, warnings: list[str]
+) -> Page:
+    """The page an engine read, its lines in reading order: every engine returns this shape."""
+    height, width = image.shape[:2]
+    return Page(
+        number=number,
+        source="ocr",
+        engine=label(engine),
+        width=width,
+        height=height,
+        dpi=dpi,
+        lines=reading_order(lines),
+        seconds=round(seconds, 3),
+        warnings=warnings,
+    )
+
+
 def reading_order(lines: list[Line]) -> list[Line]:
     """Top to bottom, then left to right: lines whose middles sit within half a line
     height of the row's first line share a row (a 签发人 at the right of the 文号 line).

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from models.page import Box, Line, Page
-from pipeline.engines import reading_order
+from pipeline.engines import ocr_page
 from pipeline.errors import EngineError, MissingDependency
 
 INSTALL_HINT = "pip install 'rapidocr>=3.4,<4' onnxruntime opencc-python-reimplemented"
@@ -83,7 +83,6 @@ class RapidOcrEngine:
 
     def read(self, image: np.ndarray, *, page_number: int, dpi: float | None, timeout: float | None = None) -> Page:
         started = time.perf_counter()
-        height, width = image.shape[:2]
         # RapidOCR takes an ndarray as BGR (OpenCV's order); ours are RGB
         bgr = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
         with self._lock:
@@ -100,17 +99,7 @@ class RapidOcrEngine:
         if timeout and seconds > timeout:
             # onnxruntime runs in-process and cannot be interrupted: we can only report it
             warnings.append(f"rapidocr took {seconds:.0f} s, over the page timeout of {timeout:g} s")
-        return Page(
-            number=page_number,
-            source="ocr",
-            engine=f"{self.name} {self.version}",
-            width=width,
-            height=height,
-            dpi=dpi,
-            lines=reading_order(lines),
-            seconds=round(seconds, 3),
-            warnings=warnings,
-        )
+        return ocr_page(self, number=page_number, image=image, dpi=dpi, lines=lines, seconds=seconds, warnings=warnings)
 
     def line(self, text: str, quad: np.ndarray, score: float) -> Line:
         return Line(text=self._t2s.convert(text), box=quad_box(quad), conf=round(float(score) * 100, 2))

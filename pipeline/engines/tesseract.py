@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from models.page import Box, Line, Page
-from pipeline.engines import reading_order
+from pipeline.engines import ocr_page
 from pipeline.errors import EngineError, MissingDependency
 
 LANGUAGE = "chi_sim"
@@ -66,18 +66,15 @@ class TesseractEngine:
 
     def read(self, image: np.ndarray, *, page_number: int, dpi: float | None, timeout: float | None = None) -> Page:
         started = time.perf_counter()
-        height, width = image.shape[:2]
         out = run_tesseract(image, binary=self.binary, dpi=dpi, timeout=timeout or DEFAULT_PAGE_TIMEOUT)
         lines, parse_warnings = lines_from(out.txt, out.tsv)
-        return Page(
+        return ocr_page(
+            self,
             number=page_number,
-            source="ocr",
-            engine=f"{self.name} {self.version}",
-            width=width,
-            height=height,
+            image=image,
             dpi=dpi,
-            lines=reading_order(lines),
-            seconds=round(time.perf_counter() - started, 3),
+            lines=lines,
+            seconds=time.perf_counter() - started,
             warnings=out.warnings + parse_warnings,
         )
 
