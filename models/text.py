@@ -23,9 +23,12 @@ class Text(BaseModel):
     """The normalised text of a whole input file.
 
     `raw` is every page's lines joined with "\\n", pages joined with "\\f".
-    `origin[i]` is the index in `raw` of the character that became `text[i]`,
-    or -1 for a character normalisation inserted (none today, but the map allows it).
-    Pages stay separated by "\\f" in `text` too, so a span always knows its page.
+    `text` holds one paragraph or header element a line, joined with "\\n"; a paragraph may
+    run across a page break, so a span's page comes from its raw characters
+    (`pipeline.provenance.page_of`), not from the text.
+    `origin[i]` is the index in `raw` of the character that became `text[i]` (a space that
+    joins two lines of joint issuers points at the raw newline it stands for), or -1 for the
+    newlines that join paragraphs.
     """
 
     raw: str
