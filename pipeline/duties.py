@@ -19,7 +19,7 @@ from spacy.tokens import Doc, Span
 from models import Deadline
 from pipeline import nlp
 from pipeline.agencies import HEAD_RE, ORG_ENDINGS, expand_list
-from pipeline.references import book_spans
+from pipeline.references import book_spans, clause_spans
 from pipeline.when import Found, recurrence_label
 
 # Words that make a date a deadline: an inclusive last day, a limit, a window's end.
@@ -123,17 +123,7 @@ def _forms(text: str) -> list[str]:
 
 def _clauses(text: str) -> list[str]:
     """Top-level clauses, split at `，` `；` outside brackets and quotes."""
-    out, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        if ch in "（(《“":
-            depth += 1
-        elif ch in "）)》”":
-            depth = max(0, depth - 1)
-        elif ch in "，；,;" and depth == 0:
-            out.append(text[start:i])
-            start = i + 1
-    out.append(text[start:])
-    return out
+    return [text[a:b] for a, b in clause_spans(text)]
 
 
 def _clean_object(obj: str) -> tuple[str, list[str]]:
@@ -346,8 +336,4 @@ def _standing_duties(text: str, base: int) -> list[FoundDuty]:
 
 
 def _clause_spans(text: str) -> list[tuple[str, int]]:
-    spans, pos = [], 0
-    for clause in _clauses(text):
-        spans.append((clause, pos))
-        pos += len(clause) + 1
-    return spans
+    return [(text[a:b], a) for a, b in clause_spans(text)]

@@ -168,17 +168,25 @@ def received(body: str, body_offset: int, recipients: list[str]) -> list[FoundRe
     return refs
 
 
-def _clause_end(text: str, start: int) -> int:
-    depth = 0
+def clause_spans(text: str, separators: str = "，；,;", start: int = 0) -> list[tuple[int, int]]:
+    """The top-level clauses of `text` from `start`, as (start, end): split at `separators`
+    outside brackets, 《titles》 and quotes, which often hold commas of their own."""
+    spans, depth, begin = [], 0, start
     for i in range(start, len(text)):
         ch = text[i]
         if ch in "《（(“":
             depth += 1
         elif ch in "》）)”":
             depth = max(0, depth - 1)
-        elif ch in _CLAUSE_END and depth == 0:
-            return i
-    return len(text)
+        elif ch in separators and depth == 0:
+            spans.append((begin, i))
+            begin = i + 1
+    spans.append((begin, len(text)))
+    return spans
+
+
+def _clause_end(text: str, start: int) -> int:
+    return clause_spans(text, _CLAUSE_END, start)[0][1]
 
 
 def book_spans(text: str) -> list[tuple[int, int]]:
