@@ -8,7 +8,7 @@
 Rows:
 - ingest pages/min with 1 and 2 workers: `pipeline.ingest` on every fixture scan (fixtures/scans/
   *.pdf|tiff|jpg), a fresh database each time, wall time from the first file to the last commit;
-- ratio to bare tesseract: the same page images (as pipeline.load extracts them, native
+- ratio to bare tesseract: the same page images (as pipeline.reading.load extracts them, native
   resolution, written once as PPM, not timed), the same argv gongwen uses (`-l chi_sim --psm 6
   --dpi N txt tsv`, OMP_THREAD_LIMIT=1), two at a time on two cores: the floor for a tesseract
   pipeline. gongwen runs more than one OCR pass a page (orientation strips, the red header),
@@ -35,10 +35,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline import ingest, store  # noqa: E402
-from pipeline.engines.tesseract import child_env, tesseract_argv, write_uncompressed  # noqa: E402
-from pipeline.load import PageImage, load  # noqa: E402
-from pipeline.sniff import sniff  # noqa: E402
+from pipeline import ingest  # noqa: E402
+
+from pipeline import store
+from pipeline.reading.engines.tesseract import child_env, tesseract_argv, write_uncompressed  # noqa: E402
+from pipeline.reading.load import PageImage, load  # noqa: E402
+from pipeline.reading.sniff import sniff  # noqa: E402
 
 SCANS = ROOT / "fixtures" / "scans"
 TEXT_LAYER = SCANS / "h01_ministry_fire_campaign.pdf"
@@ -120,7 +122,7 @@ def long_scan(folder: Path, pages: int) -> Path:
 
 def parse_only(paths: list[Path], engine: str, rounds: int = 5) -> float:
     """Documents a second for normalise + split + parse of already-read pages."""
-    from pipeline.read import read_file
+    from pipeline.reading.read import read_file
     from pipeline.run import parse_pages
 
     reads = [(p, read_file(p, engine=engine)) for p in paths[:3]]

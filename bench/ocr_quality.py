@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from models.page import Page  # noqa: E402
-from pipeline.read import NO_PREPARATION, PREPARATION, Preparation, read_file  # noqa: E402
+from pipeline.reading.read import NO_PREPARATION, PREPARATION, Preparation, read_file  # noqa: E402
 
 SCAN_SUFFIXES = (".pdf", ".tiff", ".tif", ".jpg", ".jpeg", ".png")
 ENGINES = ("rapidocr", "tesseract")

@@ -1,6 +1,6 @@
 """A task: one deadline or duty of a notice, as a clerk tracks it in a calendar (shared/domain.md §3).
 
-Tasks are derived from `Document` records by `pipeline.tasks` and never edited by hand: a
+Tasks are derived from `Document` records by `pipeline.tasks.records` and never edited by hand: a
 reparse derives them again, and their `id` (a hash of the content) stays the same as long
 as the document, the action and the due date do, so calendars are updated, not duplicated.
 """

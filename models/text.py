@@ -25,7 +25,7 @@ class Text(BaseModel):
     `raw` is every page's lines joined with "\\n", pages joined with "\\f".
     `text` holds one paragraph or header element a line, joined with "\\n"; a paragraph may
     run across a page break, so a span's page comes from its raw characters
-    (`pipeline.provenance.page_of`), not from the text.
+    (`pipeline.text.provenance.page_of`), not from the text.
     `origin[i]` is the index in `raw` of the character that became `text[i]` (a space that
     joins two lines of joint issuers points at the raw newline it stands for), or -1 for the
     newlines that join paragraphs.

@@ -1,6 +1,6 @@
 """The pipeline, chained in one place: read → normalise → split → parse.
 
-    read_file      bytes to pages: text layer, or OCR of the page images (pipeline.read)
+    read_file      bytes to pages: text layer, or OCR of the page images (pipeline.reading.read)
     normalise      OCR text cleaned and reflowed, with a map back to the raw text
     split          the bundle cut into documents at each 版头
     parse          every GB/T 9704 element of each document, with provenance
@@ -12,11 +12,11 @@ from pathlib import Path
 
 from models import FileResult, Issue, Page, Text
 from pipeline import __version__
-from pipeline.normalise import normalise
-from pipeline.parse import parse_slices
-from pipeline.provenance import page_of
-from pipeline.read import read_file
-from pipeline.split import split_documents, text_lines
+from pipeline.text.normalise import normalise
+from pipeline.parsing.parse import parse_slices
+from pipeline.text.provenance import page_of
+from pipeline.reading.read import read_file
+from pipeline.text.split import split_documents, text_lines
 
 PARSER_VERSION = __version__
 

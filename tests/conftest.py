@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.engines import get_engine
-from pipeline.engines.tesseract import TesseractEngine
+from pipeline.reading.engines import get_engine
+from pipeline.reading.engines.tesseract import TesseractEngine
 
 # --- rendered Chinese pages (reading stage) -----------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.agencies import expand_issuer, expand_list, level_from_code, level_from_name, level_of
+from pipeline.parsing.agencies import expand_issuer, expand_list, level_from_code, level_from_name, level_of
 
 
 def test_seed_recipients_expand_their_shared_head():

@@ -1,4 +1,4 @@
-"""pipeline.audit and `gongwen audit`: each finding on the seed, the hand-written and the synthetic chains."""
+"""pipeline.chain.audit and `gongwen audit`: each finding on the seed, the hand-written and the synthetic chains."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import pytest
 from test_chain import BUNDLE, CASES, FIRE_CHAIN, SEED, case_files, documents_of, expected
 from typer.testing import CliRunner
 
-import pipeline.commands_chain  # noqa: F401  registers `chain` and `audit` on the app
+import pipeline.cli.chain  # noqa: F401  registers `chain` and `audit` on the app
 from models import Document, Finding, Upstream
-from pipeline.audit import AuditOptions, FindingsError, audit
-from pipeline.chain import build_chain
-from pipeline.cli import app
+from pipeline.chain.audit import AuditOptions, FindingsError, audit
+from pipeline.chain.links import build_chain
+from pipeline.cli.main import app
 
 runner = CliRunner()
 

@@ -18,7 +18,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from pipeline import ingest, store
+from pipeline import ingest
+
+from pipeline import store
 from pipeline.errors import ExitCode
 from pipeline.ingest import Outcome
 from tests.conftest import FAKE, RenderPage
@@ -164,7 +166,7 @@ def test_nothing_escapes_the_archive_and_sql_is_just_text(batch: tuple[Path, Pat
 
 FAULTS = '''
 import os, signal, time
-import pipeline.read as read
+import pipeline.reading.read as read
 
 _read_file = read.read_file
 
@@ -323,7 +325,7 @@ def image_inbox(box: Path, render_page: RenderPage) -> dict[str, Callable[[Outco
         return lambda o, pages: o.status == "needs_review" and reason in (o.reason or "")
 
     return {
-        # pipeline.read's red-header pass trips over a page under 2 px tall (cv2.dilate on an empty
+        # pipeline.reading.read's red-header pass trips over a page under 2 px tall (cv2.dilate on an empty
         # array): the worker reports it as a bug and the batch goes on; once read.py guards tiny
         # pages it is a page with nothing on it
         "1x1.png": lambda o, pages: flagged("no notice found")(o, pages) or (o.status == "rejected" and "please report it" in (o.reason or "")),

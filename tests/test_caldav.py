@@ -1,4 +1,4 @@
-"""Pushing tasks to a real CalDAV server (pipeline.caldav_push) and reading them back.
+"""Pushing tasks to a real CalDAV server (pipeline.tasks.caldav) and reading them back.
 
 The server is Radicale, started by the fixture as a subprocess on 127.0.0.1 with a free port,
 no authentication and a storage folder under tmp_path; it is stopped when the module's tests
@@ -22,10 +22,10 @@ import pytest
 from test_tasks import PROVINCE, SEED, make_task, seed_tasks
 from typer.testing import CliRunner
 
-import pipeline.commands_calendar  # noqa: F401  (registers `deadlines` on the app)
-from pipeline.caldav_push import open_calendar, push, resources
-from pipeline.ical import CalendarOptions, calendar_bytes, uid_of
-from pipeline.cli import app
+import pipeline.cli.calendar  # noqa: F401  (registers `deadlines` on the app)
+from pipeline.tasks.caldav import open_calendar, push, resources
+from pipeline.tasks.ical import CalendarOptions, calendar_bytes, uid_of
+from pipeline.cli.main import app
 from pipeline.errors import CalendarError
 from pipeline.run import parse_file
 

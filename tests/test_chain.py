@@ -1,4 +1,4 @@
-"""pipeline.chain: links across files in any order, placeholders, levels, trees and forwarding delays.
+"""pipeline.chain.links: links across files in any order, placeholders, levels, trees and forwarding delays.
 
 The notices are the seed, the hand-written chains h01–h05 (parsed from their truth text) and the
 synthetic chains of fixtures/chains (README there). Helpers here serve test_audit and
@@ -19,8 +19,8 @@ import pytest
 
 from models import ChainReport, Document, Upstream
 from pipeline import store
-from pipeline.chain import addressed_to, build_chain, chain_order, same_agency, select, tree_parents, workdays_between
-from pipeline.commands_chain import stored_documents
+from pipeline.chain.links import addressed_to, build_chain, chain_order, same_agency, select, tree_parents, workdays_between
+from pipeline.cli.chain import stored_documents
 from pipeline.run import parse_file
 from pipeline.store import FileRecord, Name, Verdict
 

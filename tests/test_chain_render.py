@@ -1,4 +1,4 @@
-"""pipeline.chain_render and `gongwen chain`: the terminal tree, JSON, Mermaid and the Graphviz SVG."""
+"""pipeline.chain.render and `gongwen chain`: the terminal tree, JSON, Mermaid and the Graphviz SVG."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ from test_audit import parse_json_inputs
 from test_chain import FIRE_CHAIN, SEED, file_record, case_files, documents_of
 from typer.testing import CliRunner
 
-import pipeline.commands_chain  # noqa: F401  registers `chain` and `audit` on the app
+import pipeline.cli.chain  # noqa: F401  registers `chain` and `audit` on the app
 from models import ChainReport, Finding
 from pipeline import store
-from pipeline.audit import audit
-from pipeline.chain import build_chain
-from pipeline.chain_render import render_svg, to_dot, to_mermaid, tree
-from pipeline.cli import app
+from pipeline.chain.audit import audit
+from pipeline.chain.links import build_chain
+from pipeline.chain.render import render_svg, to_dot, to_mermaid, tree
+from pipeline.cli.main import app
 from pipeline.errors import MissingDependency
 
 runner = CliRunner()

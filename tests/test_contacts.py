@@ -1,6 +1,6 @@
 """Contact blocks: several people, several phones each, their office, fax, email, address."""
 
-from pipeline.contacts import find_contacts
+from pipeline.parsing.contacts import find_contacts
 
 
 def _contacts(*lines: str) -> list[dict]:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.docnumber import canonical, find_numbers, parse_line
+from pipeline.parsing.docnumber import canonical, find_numbers, parse_line
 
 CASES = [
     # printed,                 agency,    year, serial, conforming

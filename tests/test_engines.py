@@ -1,4 +1,4 @@
-"""pipeline.engines: the real engines on rendered pages (live), and tesseract's failure paths
+"""pipeline.reading.engines: the real engines on rendered pages (live), and tesseract's failure paths
 with a fake `tesseract` on PATH (no OCR needed)."""
 
 from difflib import SequenceMatcher
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from models.page import Box, Line
-from pipeline.engines import get_engine, reading_order
-from pipeline.engines.tesseract import INSTALL_HINT, TesseractEngine, join_words, lines_from
+from pipeline.reading.engines import get_engine, reading_order
+from pipeline.reading.engines.tesseract import INSTALL_HINT, TesseractEngine, join_words, lines_from
 from pipeline.errors import EngineError, MissingDependency
 from tests.conftest import NOTICE_LINES, RenderPage
 

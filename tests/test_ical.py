@@ -1,4 +1,4 @@
-"""Tasks to iCalendar (pipeline.ical), its checker, and the `gongwen deadlines` command.
+"""Tasks to iCalendar (pipeline.tasks.ical), its checker, and the `gongwen deadlines` command.
 
 Every file built here is parsed back and checked with `check_calendar`; alarm instants and
 recurrence instances are computed from the parsed file, as a calendar client would.
@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 from test_tasks import CITY, PROVINCE, SEED, make_task, seed_tasks
 from typer.testing import CliRunner
 
-import pipeline.commands_calendar  # noqa: F401  (registers `deadlines` on the app)
+import pipeline.cli.calendar  # noqa: F401  (registers `deadlines` on the app)
 from models import Contact, TaskDocument
-from pipeline.ical import TZ, CalendarOptions, build_calendar, calendar_bytes, check_calendar, uid_of
-from pipeline.cli import app
+from pipeline.tasks.ical import TZ, CalendarOptions, build_calendar, calendar_bytes, check_calendar, uid_of
+from pipeline.cli.main import app
 from pipeline.run import parse_file
 
 STAMP = datetime(2024, 11, 1, 8, 0, tzinfo=UTC)
@@ -339,7 +339,6 @@ def test_deadlines_without_a_store_says_how_to_make_one(tmp_path: Path) -> None:
 
 def test_deadlines_reads_the_store(tmp_path: Path) -> None:
     from pipeline import store
-
     result, _ = parse_file(SEED)
     data = SEED.read_bytes()
     record = store.FileRecord(sha256=hashlib.sha256(data).hexdigest(), size=len(data), name=store.Name.of(SEED.name),
@@ -358,7 +357,6 @@ def test_deadlines_reads_the_store(tmp_path: Path) -> None:
 def test_two_scans_of_one_notice_give_each_task_once(tmp_path: Path) -> None:
     """A second scan of a stored notice is stored beside it; its tasks are the same tasks."""
     from pipeline import store
-
     result, _ = parse_file(SEED)
     db = tmp_path / "notices.db"
     conn = store.connect(db)

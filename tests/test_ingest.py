@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import pipeline.commands_store  # noqa: F401  registers the store commands on the app
+import pipeline.cli.store  # noqa: F401  registers the store commands on the app
 from models import FileResult, Issue, Page
-from pipeline import ingest, store
-from pipeline.cli import app
+from pipeline import ingest
+from pipeline import store
+from pipeline.cli.main import app
 from pipeline.errors import ExitCode, InputTooLarge
 from pipeline.run import PARSER_VERSION
 from pipeline.ingest import Failure, Input, Options, Outcome, Parsed, Summary
@@ -238,8 +239,8 @@ def test_summary_is_the_batch_invariant() -> None:
 
 
 def test_page_texts_cut_a_reflowed_paragraph_back_at_the_page_break(tmp_path: Path) -> None:
-    from pipeline.normalise import normalise
-    from pipeline.read import read_file
+    from pipeline.text.normalise import normalise
+    from pipeline.reading.read import read_file
 
     read = read_file(write(tmp_path / "two-pages.txt", notice(7).replace("充分调动老年人参与志愿", "充分调动老年人参与志愿\f")))
     text = normalise(read.pages)

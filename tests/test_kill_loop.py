@@ -53,7 +53,6 @@ def wrapper(folder: Path, *, slow: bool, per_statement: bool) -> Path:
     script = f'''
 import contextlib, os, sys, time
 from pipeline import store
-
 if {slow!r}:
     connect = store.connect
     log = os.open({str(log)!r}, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND)
@@ -79,7 +78,7 @@ if {per_statement!r}:
 
     store.transaction = every_statement_commits
 
-from pipeline.cli import main
+from pipeline.cli.main import main
 sys.argv[0] = "gongwen"
 main()
 '''

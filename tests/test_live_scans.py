@@ -13,8 +13,8 @@ import pytest
 from labels import mismatches
 from test_notices import SCAN_LIMITS, SCANS, _label
 
-from pipeline.normalise import normalise
-from pipeline.read import read_file
+from pipeline.text.normalise import normalise
+from pipeline.reading.read import read_file
 from pipeline.run import parse_pages
 
 ROOT = Path(__file__).parent.parent

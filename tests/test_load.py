@@ -1,4 +1,4 @@
-"""pipeline.load: pages out of PDFs, images and text files, at native resolution, with bomb guards."""
+"""pipeline.reading.load: pages out of PDFs, images and text files, at native resolution, with bomb guards."""
 
 import io
 import struct
@@ -11,8 +11,8 @@ from PIL import Image
 
 from models.page import Page
 from pipeline.errors import EncryptedPdf, InputError, InputTooLarge
-from pipeline.load import Loaded, PageFailure, PageImage, load
-from pipeline.sniff import sniff
+from pipeline.reading.load import Loaded, PageFailure, PageImage, load
+from pipeline.reading.sniff import sniff
 
 # --- building test files --------------------------------------------------------------------------
 

@@ -3,8 +3,8 @@
 from pathlib import Path
 
 from models import Box, Line, Page
-from pipeline.normalise import normalise
-from pipeline.provenance import locate, printed
+from pipeline.text.normalise import normalise
+from pipeline.text.provenance import locate, printed
 
 SEED = Path(__file__).parent.parent / "fixtures" / "seed" / "000_b23ec74a3ac5c572.txt"
 

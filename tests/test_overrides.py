@@ -1,4 +1,4 @@
-"""pipeline.overrides: corrections as a log applied on read, kept across reparse, withdrawn by revert."""
+"""pipeline.store.overrides: corrections as a log applied on read, kept across reparse, withdrawn by revert."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from models import Deadline
-from pipeline import ingest, overrides, store
+from pipeline import ingest
+from pipeline.store import overrides
+from pipeline import store
 from pipeline.ingest import document_bodies, page_texts
-from pipeline.read import read_file
+from pipeline.reading.read import read_file
 from pipeline.run import parse_pages
 from pipeline.store import Name, Verdict
 

@@ -1,9 +1,9 @@
-"""pipeline.preprocess: each preparation step on rendered pages, no OCR engine."""
+"""pipeline.reading.preprocess: each preparation step on rendered pages, no OCR engine."""
 
 import numpy as np
 import pytest
 
-from pipeline import preprocess
+from pipeline.reading import preprocess
 from tests.conftest import RenderPage
 
 BODY = tuple(

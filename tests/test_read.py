@@ -1,4 +1,4 @@
-"""pipeline.read: the composition, with the real engines (live) and with a fake tesseract."""
+"""pipeline.reading.read: the composition, with the real engines (live) and with a fake tesseract."""
 
 from collections.abc import Callable
 from difflib import SequenceMatcher
@@ -9,9 +9,10 @@ import pytest
 from PIL import Image
 
 from models.page import Box, Line
-from pipeline import preprocess, read
-from pipeline.engines.tesseract import TesseractEngine
-from pipeline.read import Preparation, header_region_height, merge_header, read_file
+from pipeline.reading import preprocess
+from pipeline.reading import read
+from pipeline.reading.engines.tesseract import TesseractEngine
+from pipeline.reading.read import Preparation, header_region_height, merge_header, read_file
 from tests.conftest import NOTICE_LINES, RenderPage
 from tests.test_load import TEXT_LINES, make_pdf
 

@@ -1,4 +1,4 @@
-"""pipeline.sniff: the kind comes from the bytes, never from the name."""
+"""pipeline.reading.sniff: the kind comes from the bytes, never from the name."""
 
 import io
 from pathlib import Path
@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from pipeline.errors import InputError
-from pipeline.sniff import sniff, sniff_bytes
+from pipeline.reading.sniff import sniff, sniff_bytes
 
 
 def image_bytes(fmt: str, **params: object) -> bytes:

@@ -1,4 +1,4 @@
-"""Documents to tasks (pipeline.tasks): the seed's tasks, stable ids, contacts, recurrence and filters.
+"""Documents to tasks (pipeline.tasks.records): the seed's tasks, stable ids, contacts, recurrence and filters.
 
 Working-day expectations are derived by hand from the State Council's holiday schedules
 (《国务院办公厅关于2024年/2025年部分节假日安排的通知》), as tests/test_when.py does.
@@ -14,7 +14,7 @@ import pytest
 
 from models import Contact, Deadline, Document, Task, TaskDocument
 from pipeline.run import parse_file
-from pipeline.tasks import TaskFilter, anchor_rule, occurrences, select, tasks_from_document
+from pipeline.tasks.records import TaskFilter, anchor_rule, occurrences, select, tasks_from_document
 
 SEED = Path(__file__).parent.parent / "fixtures" / "seed" / "000_b23ec74a3ac5c572.txt"
 PROVINCE = "晋民函〔2024〕169号"

@@ -19,7 +19,13 @@ import pytest
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 from starlette.testclient import TestClient  # noqa: E402
 
-from pipeline import ingest, overrides, store, users  # noqa: E402
+from pipeline import ingest  # noqa: E402
+
+from pipeline.store import overrides
+
+from pipeline import store
+
+from pipeline.store import users
 from pipeline.errors import GongwenError  # noqa: E402
 from pipeline.web.app import create_app  # noqa: E402
 from pipeline.web.uploads import label_of_upload  # noqa: E402
@@ -338,8 +344,8 @@ def test_passwords_are_hashed(db: Path) -> None:
 def test_cli_user_add_and_serve_refuses_to_listen_beyond_this_machine_without_users(db: Path) -> None:
     from typer.testing import CliRunner
 
-    import pipeline.commands_web  # noqa: F401  registers serve and user on the app
-    from pipeline.cli import app
+    import pipeline.cli.web  # noqa: F401  registers serve and user on the app
+    from pipeline.cli.main import app
 
     runner = CliRunner()
     refused = runner.invoke(app, ["serve", "--db", str(db), "--host", "0.0.0.0", "--port", "8999"])

@@ -21,7 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import ingest, store
+from pipeline import ingest
+
+from pipeline import store
 from pipeline.web.app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent

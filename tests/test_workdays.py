@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from pipeline.workdays import CalendarNotCovered, Festival, add_workdays, coverage, covered, festival_block, is_workday
+from pipeline.when.workdays import CalendarNotCovered, Festival, add_workdays, coverage, covered, festival_block, is_workday
 
 
 def test_ten_working_days_cross_the_national_day_block() -> None:
@@ -82,6 +82,6 @@ def test_next_years_schedule_is_installed_after_november() -> None:
     if today.month >= 11 and not covered(today.year + 1):
         warnings.warn(
             f"chinesecalendar covers {coverage()}, not {today.year + 1}: upgrade it once the State Council "
-            "has published next year's holiday schedule (see pipeline/workdays.py)",
+            "has published next year's holiday schedule (see pipeline/when/workdays.py)",
             stacklevel=1,
         )

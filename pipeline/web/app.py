@@ -41,8 +41,14 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from pipeline import ingest, overrides, store, users  # noqa: F401  overrides and users register their tables
-from pipeline.chain import LEVEL_NAMES
+from pipeline import ingest  # noqa: F401  overrides and users register their tables
+
+from pipeline.store import overrides
+
+from pipeline import store
+
+from pipeline.store import users
+from pipeline.chain.links import LEVEL_NAMES
 from pipeline.errors import GongwenError
 from pipeline.web import views_account, views_chain, views_document, views_register, views_tasks, views_upload
 from pipeline.web.desk import Desk, render

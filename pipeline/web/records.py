@@ -18,10 +18,11 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from models import Document, Task
-from pipeline import overrides, store
-from pipeline.ical import TZ
-from pipeline.overrides import Corrected, Override
-from pipeline.tasks import due_of, occurrences, tasks_from_document
+from pipeline.store import overrides
+from pipeline import store
+from pipeline.tasks.ical import TZ
+from pipeline.store.overrides import Corrected, Override
+from pipeline.tasks.records import due_of, occurrences, tasks_from_document
 
 Bucket = Literal["overdue", "this_week", "later", "undated", "done"]
 SORTS = ("received", "issue_date", "doc_number", "issuer", "level", "status", "deadline")

@@ -35,10 +35,11 @@ import pypdfium2 as pdfium
 from PIL import Image
 
 from models import Page
-from pipeline import preprocess, store
+from pipeline.reading import preprocess
+from pipeline import store
 from pipeline.errors import GongwenError
-from pipeline.load import PageImage, load
-from pipeline.sniff import sniff
+from pipeline.reading.load import PageImage, load
+from pipeline.reading.sniff import sniff
 
 RENDER_SCALE = 2.0  # text-layer pages: 144 dpi, sharp enough to read, boxes are in 72 dpi points
 JPEG_QUALITY = 82

@@ -11,7 +11,7 @@ sign in (the clerk's own computer, `make serve`). Bound to anything else it requ
 signed-in user for every page, and a client that does not come from this machine must sign
 in whatever the binding: a reverse proxy on the same host still forwards from 127.0.0.1, so
 the binding decides, and the client check only adds to it. Users are made with
-`gongwen user add` (pipeline.users).
+`gongwen user add` (pipeline.store.users).
 
 CSRF. Sessions are signed cookies (SameSite=Strict, HttpOnly); every form carries the
 session's token and every POST is refused (403) without it, which also covers a browser that

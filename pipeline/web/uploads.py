@@ -9,7 +9,7 @@
 The uploaded name is a label, never a path: each file is written to `uploads/<job>/<n>` (our
 name) and the label, cut to its last component and cleaned of control characters, is what
 the store records as the file's name, as `gongwen ingest` records a path. What a file is
-comes from its bytes (pipeline.sniff, inside ingest), never from its name; zip archives go
+comes from its bytes (pipeline.reading.sniff, inside ingest), never from its name; zip archives go
 through ingest's member, size and ratio caps. The size cap on a request is enforced while
 the body arrives (pipeline.web.security.BodyLimit), before anything is parsed or written.
 
@@ -32,7 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from pipeline import ingest, store
+from pipeline import ingest
+
+from pipeline import store
 from pipeline.errors import GongwenError
 from pipeline.store import Name
 from pipeline.web.scans import Scans

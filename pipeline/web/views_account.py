@@ -6,7 +6,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from pipeline import users
+from pipeline.store import users
 from pipeline.web.desk import posted, reading, render
 
 MAX_FIELD = 200

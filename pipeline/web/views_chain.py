@@ -1,6 +1,6 @@
 """The forwarding chain as a tree and a picture, with its findings; the audit list.
 
-The graph is built afresh from the corrected records on every request (pipeline.chain), as the
+The graph is built afresh from the corrected records on every request (pipeline.chain.links), as the
 CLI does, so a corrected 文号 links at once. The picture is Graphviz's SVG served on its own URL
 and shown with <img>: an SVG loaded as an image runs no script, whatever its labels hold.
 """
@@ -12,10 +12,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from models import ChainReport, Finding
-from pipeline import overrides
-from pipeline.audit import at_fault, audit
-from pipeline.chain import build_chain, select
-from pipeline.chain_render import RELATION_NAMES, SEVERITY_NAMES, deadline_line, heading, render_svg, to_dot, via
+from pipeline.store import overrides
+from pipeline.chain.audit import at_fault, audit
+from pipeline.chain.links import build_chain, select
+from pipeline.chain.render import RELATION_NAMES, SEVERITY_NAMES, deadline_line, heading, render_svg, to_dot, via
 from pipeline.errors import GongwenError
 from pipeline.web.desk import reading, render
 

@@ -19,12 +19,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from models import Box, Deadline, Document, Page
-from pipeline import overrides, store
-from pipeline.chain import build_chain, when_label
-from pipeline.chain_render import RELATION_NAMES
-from pipeline.normalise import normalise
-from pipeline.overrides import DEADLINE_FIELDS, FIELDS, Applied
-from pipeline.tasks import tasks_from_document
+from pipeline.store import overrides
+from pipeline import store
+from pipeline.chain.links import build_chain, when_label
+from pipeline.chain.render import RELATION_NAMES
+from pipeline.text.normalise import normalise
+from pipeline.store.overrides import DEADLINE_FIELDS, FIELDS, Applied
+from pipeline.tasks.records import tasks_from_document
 from pipeline.web.desk import desk_of, posted, reading, render, user_of, writing
 from pipeline.web.records import Archive, Stored, load_archive
 

@@ -4,7 +4,7 @@ the CalDAV push.
 The feed and the push carry what the page shows: corrected dates, and a task marked 办结 as a
 completed to-do (STATUS:COMPLETED with COMPLETED and PERCENT-COMPLETE, RFC 5545 §3.8.1.11,
 §3.8.2.1, §3.8.1.8), so a calendar ticks it off instead of reminding the clerk again. The
-file is built by pipeline.ical and checked by its checker like every file gongwen writes.
+file is built by pipeline.tasks.ical and checked by its checker like every file gongwen writes.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from pipeline import overrides
+from pipeline.store import overrides
 from pipeline.errors import CalendarError, GongwenError
-from pipeline.ical import RECURRENCE_NAMES, CalendarOptions, build_calendar, check_calendar, uid_of
-from pipeline.overrides import Override
+from pipeline.tasks.ical import RECURRENCE_NAMES, CalendarOptions, build_calendar, check_calendar, uid_of
+from pipeline.store.overrides import Override
 from pipeline.web.desk import posted, reading, render
 from pipeline.web.records import TaskRow, bucket, load_archive, task_rows, today_in_china
 from pipeline.web.views_document import acting, write_with
@@ -106,7 +106,7 @@ async def caldav(request: Request) -> Response:
     password = str(form.get("password", "")) or None
 
     def push() -> Any:
-        from pipeline.caldav_push import open_calendar, push as send
+        from pipeline.tasks.caldav import open_calendar, push as send
 
         return send(calendar_data(_rows(request)), open_calendar(url, user, password))
 

@@ -1,0 +1,121 @@
+"""The one module that talks to RapidOCR (the `rapidocr` package on onnxruntime).
+
+How we set it up, and why (shared/ocr-notes.md, fact 7):
+- the default PP-OCRv6 small detection and recognition models that ship inside the
+  wheel, so it runs offline; we never name another model version, which would download.
+- angle classifier off: on upright pages it silently drops lines (CER 8 %); pages are
+  turned upright before they get here (pipeline.reading.preprocess.detect_orientation).
+- OpenCC `t2s` on every line: PP-OCR's recogniser now and then emits a traditional form.
+- onnxruntime: one page at a time uses every core for its intra-op threads.
+- its logger at "error": it logs every empty detection at warning level.
+"""
+
+import importlib.metadata
+import os
+import threading
+import time
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from models.page import Box, Line, Page
+from pipeline.reading.engines import ocr_page
+from pipeline.errors import EngineError, MissingDependency
+
+INSTALL_HINT = "pip install 'rapidocr>=3.4,<4' onnxruntime opencc-python-reimplemented"
+WHEEL_MODELS = ("PP-OCRv6_det_small.onnx", "PP-OCRv6_rec_small.onnx")
+
+
+def settings(threads: int) -> dict[str, Any]:
+    return {
+        "Global.use_cls": False,
+        "Global.log_level": "error",
+        "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+        # one graph at a time: inter-op threads only contend with intra-op ones
+        "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+    }
+
+
+class RapidOcrEngine:
+    name = "rapidocr"
+    parallel_pages = 1  # one page already keeps both cores busy
+
+    def __init__(self, threads: int | None = None) -> None:
+        self.threads = threads or max(1, min(os.cpu_count() or 1, 8))
+        self._lock = threading.Lock()  # RapidOCR's sessions are not safe to call concurrently
+
+    @cached_property
+    def version(self) -> str:
+        return importlib.metadata.version("rapidocr")
+
+    def probe(self) -> None:
+        try:
+            import onnxruntime  # noqa: F401  rapidocr imports it lazily, at the first page
+            import opencc  # noqa: F401
+            import rapidocr
+        except ImportError as e:
+            raise MissingDependency(f"the OCR engine rapidocr cannot be imported: {e}", hint=INSTALL_HINT) from e
+        models = Path(rapidocr.__file__).parent / "models"
+        missing = [name for name in WHEEL_MODELS if not (models / name).is_file()]
+        if missing:
+            # another rapidocr release may ship other models; loading them would download
+            raise MissingDependency(
+                f"rapidocr {self.version} has no bundled {', '.join(missing)} in {models}", hint=INSTALL_HINT
+            )
+
+    @cached_property
+    def _ocr(self) -> Any:
+        from rapidocr import RapidOCR
+
+        try:
+            return RapidOCR(params=settings(self.threads))
+        except Exception as e:  # rapidocr raises bare exceptions on model-load problems
+            raise EngineError(f"rapidocr could not load its models: {e}", hint=INSTALL_HINT) from e
+
+    @cached_property
+    def _t2s(self) -> Any:
+        from opencc import OpenCC
+
+        return OpenCC("t2s")
+
+    def read(self, image: np.ndarray, *, page_number: int, dpi: float | None, timeout: float | None = None) -> Page:
+        started = time.perf_counter()
+        # RapidOCR takes an ndarray as BGR (OpenCV's order); ours are RGB
+        bgr = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+        with self._lock:
+            ocr = self._ocr
+            try:
+                result = ocr(bgr)
+            except Exception as e:  # onnxruntime and rapidocr raise plain exceptions
+                raise EngineError(f"rapidocr failed on page {page_number}: {type(e).__name__}: {e}") from e
+        lines = [self.line(text, quad, score) for text, quad, score in result_lines(result)]
+        seconds = time.perf_counter() - started
+        warnings = []
+        if not lines:
+            warnings.append("rapidocr found no text on the page")
+        if timeout and seconds > timeout:
+            # onnxruntime runs in-process and cannot be interrupted: we can only report it
+            warnings.append(f"rapidocr took {seconds:.0f} s, over the page timeout of {timeout:g} s")
+        return ocr_page(self, number=page_number, image=image, dpi=dpi, lines=lines, seconds=seconds, warnings=warnings)
+
+    def line(self, text: str, quad: np.ndarray, score: float) -> Line:
+        return Line(text=self._t2s.convert(text), box=quad_box(quad), conf=round(float(score) * 100, 2))
+
+
+def result_lines(result: Any) -> list[tuple[str, np.ndarray, float]]:
+    """(text, quadrilateral, score) per detected line; RapidOCROutput is empty-ish on a blank page."""
+    txts, boxes, scores = getattr(result, "txts", None), getattr(result, "boxes", None), getattr(result, "scores", None)
+    if txts is None or boxes is None or scores is None:
+        return []
+    return list(zip(txts, boxes, scores))
+
+
+def quad_box(quad: np.ndarray) -> Box:
+    """The axis-aligned box around the detector's quadrilateral."""
+    points = np.asarray(quad, dtype=np.float64).reshape(-1, 2)
+    x0, y0 = points.min(axis=0)
+    x1, y1 = points.max(axis=0)
+    return Box(x0=round(float(x0), 1), y0=round(float(y0), 1), x1=round(float(x1), 1), y1=round(float(y1), 1))
