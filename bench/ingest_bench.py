@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline import ingest  # noqa: E402
+from pipeline.ingest.workers import parse as worker_parse  # noqa: E402
 
 from pipeline import store
 from pipeline.reading.engines.tesseract import child_env, tesseract_argv, write_uncompressed  # noqa: E402
@@ -137,10 +138,10 @@ def parse_only(paths: list[Path], engine: str, rounds: int = 5) -> float:
 
 def seconds_per_page(paths: list[Path], engine: str) -> float:
     """Through the worker's own parse (read + parse), in this process, the engine already loaded."""
-    ingest.parse(paths[0], "warm-up", engine)
+    worker_parse(paths[0], "warm-up", engine)
     pages, started = 0, time.perf_counter()
     for path in paths:
-        pages += len(ingest.parse(path, str(path), engine)["pages"])
+        pages += len(worker_parse(path, str(path), engine)["pages"])
     return (time.perf_counter() - started) / pages
 
 

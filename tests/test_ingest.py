@@ -21,7 +21,11 @@ from pipeline import store
 from pipeline.cli.main import app
 from pipeline.errors import ExitCode, InputTooLarge
 from pipeline.run import PARSER_VERSION
-from pipeline.ingest import Failure, Input, Options, Outcome, Parsed, Summary
+from pipeline.ingest import Input, Options, Outcome, Summary
+from pipeline.ingest import batch as batch_loop
+from pipeline.ingest import inputs as inputs_module
+from pipeline.ingest.inputs import extract_member
+from pipeline.ingest.workers import Failure, Parsed, page_texts
 from pipeline.store import Name, Verdict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,7 +183,7 @@ def test_an_encrypted_member_is_refused_before_unpacking(tmp_path: Path) -> None
     ],
 )
 def test_archives_refused_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, members: dict[str, bytes], refusal: str) -> None:
-    monkeypatch.setattr(ingest, "MAX_MEMBERS", 3)
+    monkeypatch.setattr(inputs_module, "MAX_MEMBERS", 3)
     archive = make_zip(tmp_path / "x.zip", members)
     [whole] = ingest.collect([archive])
     assert whole.path == archive and whole.member is None and (whole.refusal or "").startswith(refusal)
@@ -196,8 +200,8 @@ def test_a_zip_bomb_member_stops_at_the_ratio_cap(tmp_path: Path) -> None:
     bomb, fine = ingest.collect([archive])
     with zipfile.ZipFile(archive) as z:
         with pytest.raises(InputTooLarge, match=r"bomb.zip!/bomb.txt: unpacks past 2,038,700 bytes from 20,387 \(a decompression bomb\?\)"):
-            ingest.extract_member(z, bomb, tmp_path / "out")
-        ingest.extract_member(z, fine, tmp_path / "fine")
+            extract_member(z, bomb, tmp_path / "out")
+        extract_member(z, fine, tmp_path / "fine")
     assert (tmp_path / "fine").read_bytes() == b"fine"
 
 
@@ -217,15 +221,15 @@ def unreadable(page: int) -> Issue:
 
 
 def test_assess() -> None:
-    assert ingest.assess(parsed()) == Verdict("done")
-    assert ingest.assess(parsed(problems=[unreadable(2)])) == Verdict("partial", "1 of 2 pages unreadable (page 2)")
-    assert ingest.assess(parsed(documents=False)) == Verdict("needs_review", "no notice found: no 文号 and no title")
+    assert batch_loop.assess(parsed()) == Verdict("done")
+    assert batch_loop.assess(parsed(problems=[unreadable(2)])) == Verdict("partial", "1 of 2 pages unreadable (page 2)")
+    assert batch_loop.assess(parsed(documents=False)) == Verdict("needs_review", "no notice found: no 文号 and no title")
     low = Issue(code="page.low_confidence", message="page 1: mean OCR confidence 41", page=1)
     blank = Issue(code="page.blank", message="page 2: no text found", severity="info", page=2)
-    assert ingest.assess(parsed(problems=[low, blank])) == Verdict("needs_review", "low OCR confidence on page 1; blank on page 2")
+    assert batch_loop.assess(parsed(problems=[low, blank])) == Verdict("needs_review", "low OCR confidence on page 1; blank on page 2")
     everything = [unreadable(1), unreadable(2)]
-    assert ingest.assess(parsed(problems=everything)) == Failure("rejected", "no page could be read: page 1: tesseract failed")
-    deferred = ingest.assess(parsed(problems=everything, broken="tesseract failed with exit code 139"))
+    assert batch_loop.assess(parsed(problems=everything)) == Failure("rejected", "no page could be read: page 1: tesseract failed")
+    deferred = batch_loop.assess(parsed(problems=everything, broken="tesseract failed with exit code 139"))
     assert isinstance(deferred, Failure) and deferred.status == "deferred" and deferred.exit_code == ExitCode.engine
 
 
@@ -244,16 +248,16 @@ def test_page_texts_cut_a_reflowed_paragraph_back_at_the_page_break(tmp_path: Pa
 
     read = read_file(write(tmp_path / "two-pages.txt", notice(7).replace("充分调动老年人参与志愿", "充分调动老年人参与志愿\f")))
     text = normalise(read.pages)
-    first, second = ingest.page_texts(text, read.pages)
+    first, second = page_texts(text, read.pages)
     assert first.endswith("充分调动老年人参与志愿") and second.startswith("服务的积极性和主动性")
     assert "".join((first + second).split()) == "".join(text.text.split())
 
 
 def test_safe_filename() -> None:
-    assert ingest.safe_filename("inbox/sub/通知 (1).pdf") == "通知_1_.pdf"
-    assert ingest.safe_filename("a.zip!/../../.bashrc") == "bashrc"
-    assert ingest.safe_filename("two\nlines") == "two_lines"
-    assert ingest.safe_filename("///") == "file"
+    assert batch_loop.safe_filename("inbox/sub/通知 (1).pdf") == "通知_1_.pdf"
+    assert batch_loop.safe_filename("a.zip!/../../.bashrc") == "bashrc"
+    assert batch_loop.safe_filename("two\nlines") == "two_lines"
+    assert batch_loop.safe_filename("///") == "file"
 
 
 # --- batches ------------------------------------------------------------------------------------
@@ -324,7 +328,7 @@ def test_a_quarantine_that_cannot_be_written_defers(tmp_path: Path, db: Path, mo
     def full(*args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(ingest.shutil, "copyfile", full)
+    monkeypatch.setattr(batch_loop.shutil, "copyfile", full)
     damaged = write(tmp_path / "cut.zip", b"PK\x03\x04" + b"\x00" * 30)  # refused in the parent: no worker
     [outcome] = run_batch([damaged], db).values()
     assert outcome.status == "deferred" and "No space left on device" in (outcome.reason or "")

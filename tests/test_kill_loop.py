@@ -53,6 +53,7 @@ def wrapper(folder: Path, *, slow: bool, per_statement: bool) -> Path:
     script = f'''
 import contextlib, os, sys, time
 from pipeline import store
+from pipeline.store import schema
 if {slow!r}:
     connect = store.connect
     log = os.open({str(log)!r}, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND)
@@ -76,7 +77,7 @@ if {per_statement!r}:
     def every_statement_commits(conn):
         yield conn  # the broken store: autocommit, so a kill leaves part of a file behind
 
-    store.transaction = every_statement_commits
+    schema.transaction = every_statement_commits
 
 from pipeline.cli.main import main
 sys.argv[0] = "gongwen"

@@ -13,7 +13,7 @@ from models import Deadline
 from pipeline import ingest
 from pipeline.store import overrides
 from pipeline import store
-from pipeline.ingest import document_bodies, page_texts
+from pipeline.ingest.workers import document_bodies, page_texts
 from pipeline.reading.read import read_file
 from pipeline.run import parse_pages
 from pipeline.store import Name, Verdict

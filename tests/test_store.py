@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from models import Box, Deadline, DocNumber, Document, FileResult, Issue, Line, Page, Upstream
 from pipeline import store
+from pipeline.store import schema, writes
 from pipeline.errors import StoreError
 from pipeline.store import FileRecord, Name, Verdict
 
@@ -54,7 +55,7 @@ def conn(tmp_path: Path) -> sqlite3.Connection:
 def test_connection_settings(conn: sqlite3.Connection) -> None:
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == store.BUSY_TIMEOUT_MS
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == schema.BUSY_TIMEOUT_MS
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
 
 
@@ -63,8 +64,8 @@ def test_migrations_are_named_recorded_and_applied_once(tmp_path: Path) -> None:
     store.connect(path).close()
     conn = store.connect(path)
     names = [r[0] for r in conn.execute("SELECT name FROM schema_migrations ORDER BY name")]
-    assert names == [m.name for m in store.MIGRATIONS]
-    assert store.migrate(conn) == []
+    assert names == [m.name for m in schema.MIGRATIONS]
+    assert schema.migrate(conn) == []
     conn.close()
 
 
@@ -139,7 +140,7 @@ def test_a_failure_mid_file_leaves_nothing(conn: sqlite3.Connection, monkeypatch
     def boom(*args: object) -> None:
         raise RuntimeError("killed between the documents and their deadlines")
 
-    monkeypatch.setattr(store, "insert_document_parts", boom)
+    monkeypatch.setattr(writes, "insert_document_parts", boom)
     with pytest.raises(RuntimeError):
         store.save_file(conn, record(sha(1)))
     for table in ("files", "file_names", "pages", "documents", "documents_fts"):

@@ -2,7 +2,7 @@
 
 import sys
 
-from pipeline.ingest import worker_main
+from pipeline.ingest.workers import worker_main
 
 if sys.argv[1:2] == ["--worker"] and sys.argv[2:3] == ["--memory-mb"]:
     worker_main(int(sys.argv[3]))

@@ -43,13 +43,14 @@ from typing import Any, Literal, get_args
 from models import Deadline, Document
 from models.document import Level
 from pipeline import store
+from pipeline.store import schema
 from pipeline.parsing.docnumber import canonical, parse_line
 
 Kind = Literal["set", "add", "revert", "review", "task"]
 
-# The table lives with the store's other named migrations (pipeline/store.py), so any program
+# The table lives with the store's other named migrations (pipeline/store/schema.py), so any program
 # that opens a database knows it.
-MIGRATION = next(m for m in store.MIGRATIONS if m.name == "desk_0001_overrides")
+MIGRATION = next(m for m in schema.MIGRATIONS if m.name == "desk_0001_overrides")
 
 
 # --- what a clerk may correct ----------------------------------------------------------------------

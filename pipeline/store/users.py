@@ -22,7 +22,8 @@ import sqlite3
 from datetime import datetime, timezone
 
 from pipeline import store
-MIGRATION = next(m for m in store.MIGRATIONS if m.name == "desk_0002_users")
+from pipeline.store import schema
+MIGRATION = next(m for m in schema.MIGRATIONS if m.name == "desk_0002_users")
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 1 << 15, 8, 1
 MIN_PASSWORD = 10

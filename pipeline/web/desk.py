@@ -28,6 +28,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from pipeline import store
+from pipeline.store.schema import BUSY_TIMEOUT_MS
 from pipeline.web.scans import Scans
 from pipeline.web.security import check_csrf, csrf_token, current_user, feed_token
 from pipeline.web.uploads import Uploads
@@ -55,10 +56,10 @@ def desk_of(request: Request) -> Desk:
 def reading(request: Request) -> Iterator[sqlite3.Connection]:
     """A connection that cannot write: opened read-only and with query_only on."""
     db = desk_of(request).db
-    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=store.BUSY_TIMEOUT_MS / 1000)
+    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
         conn.execute("PRAGMA query_only = ON")
-        conn.execute(f"PRAGMA busy_timeout = {store.BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         yield conn
     finally:
         conn.close()

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from pipeline import ingest
+from pipeline.ingest.inputs import extract_member, inputs_at
 
 from pipeline import store
 from pipeline.errors import GongwenError
@@ -121,7 +122,7 @@ class Uploads:
     def _ingest(self, job: Job) -> None:
         inputs: list[ingest.Input] = []
         for n, label in enumerate(job.labels):
-            inputs += ingest.inputs_at(job.folder / f"{n:04d}", Name.of(label), top=True, skipped=set())
+            inputs += inputs_at(job.folder / f"{n:04d}", Name.of(label), top=True, skipped=set())
         with self.lock:
             job.state, job.total = "running", len(inputs)
 
@@ -151,7 +152,7 @@ class Uploads:
             member = item.path.with_name(f"{item.path.name}.member")
             try:
                 with zipfile.ZipFile(item.path) as archive:
-                    ingest.extract_member(archive, item, member)
+                    extract_member(archive, item, member)
                 self.scans.keep(outcome.sha256, member)
             except (GongwenError, OSError, zipfile.BadZipFile):
                 continue  # the member was stored; its picture falls back to the facsimile
