@@ -7,6 +7,7 @@ from models.page import Box, Line, Page, PageSource
 from models.text import Span, Text
 from models.document import (
     Contact,
+    Unsure,
     Deadline,
     DocNumber,
     Document,
@@ -22,6 +23,7 @@ from models.chain import ChainLink, ChainNode, ChainReport, Delay, Evidence, Fin
 __all__ = [
     "Box",
     "Contact",
+    "Unsure",
     "Deadline",
     "DocNumber",
     "Document",

@@ -40,14 +40,29 @@ class DocNumber(BaseModel):
     serial: int
 
 
+class Unsure(BaseModel):
+    """A phone or address OCR read that no check could confirm: shown for review, never as certain."""
+
+    field: Literal["phones", "emails"]
+    value: str = Field(description="the best reading")
+    readings: list[str] = Field(default_factory=list, description="what each recogniser read")
+    confidence: float
+    reason: str
+
+
 class Contact(BaseModel):
     name: str | None = None
     org: str | None = None
-    phones: list[str] = Field(default_factory=list)
-    emails: list[str] = Field(default_factory=list)
-    fax: list[str] = Field(default_factory=list)
+    phones: list[str] = Field(default_factory=list, description="every number as printed, faxes included")
+    emails: list[str] = Field(default_factory=list, description="addresses as sent to (`name(at)163。com` → name@163.com)")
+    fax: list[str] = Field(default_factory=list, description="which of the phones are faxes")
     address: str | None = None
     postcode: str | None = None
+    printed: dict[str, str] = Field(default_factory=dict, description="an address → its printed form, where they differ")
+    dial: dict[str, str] = Field(
+        default_factory=dict, description="a bare local number → with the area code of the number before it"
+    )
+    uncertain: list[Unsure] = Field(default_factory=list, description="OCR readings left out of phones/emails")
 
 
 class Deadline(BaseModel):
