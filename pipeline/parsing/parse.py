@@ -19,7 +19,7 @@ from pipeline.parsing import duties
 from pipeline.parsing import references
 from pipeline.parsing.agencies import expand_issuer, expand_list, level_of, space_joint_issuers, split_issuers
 from pipeline.parsing.docnumber import DOCNUMBER_LINE_RE, parse_line
-from pipeline.text.normalise import DOC_TYPES
+from pipeline.text.reflow import DOC_TYPES
 from pipeline.text.provenance import locate, printed
 from pipeline.text.split import DocSlice, TextLine
 
