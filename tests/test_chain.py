@@ -19,7 +19,8 @@ import pytest
 
 from models import ChainReport, Document, Upstream
 from pipeline import store
-from pipeline.chain.links import addressed_to, build_chain, chain_order, same_agency, select, tree_parents, workdays_between
+from pipeline.chain.levels import addressed_to, same_agency, workdays_between
+from pipeline.chain.links import build_chain, chain_order, select, tree_parents
 from pipeline.cli.chain import stored_documents
 from pipeline.run import parse_file
 from pipeline.store import FileRecord, Name, Verdict

@@ -25,7 +25,8 @@ from rich.tree import Tree
 
 from models import ChainLink, ChainNode, ChainReport, Deadline, Finding, TreeEntry
 from pipeline.chain.audit import at_fault
-from pipeline.chain.links import LEVEL_NAMES, PASSES_DOWN, link_between, when_label
+from pipeline.chain.levels import LEVEL_NAMES, when_label
+from pipeline.chain.links import PASSES_DOWN, link_between
 from pipeline.errors import GongwenError, MissingDependency
 
 __all__ = ["findings_list", "render_svg", "to_dot", "to_json", "to_mermaid", "tree"]

@@ -136,7 +136,7 @@ def _cell(value: Any) -> str:
 
 
 def _print_tables(result: dict[str, Any]) -> None:
-    from pipeline.chain.links import LEVEL_NAMES
+    from pipeline.chain.levels import LEVEL_NAMES
 
     for n, doc in enumerate(result["documents"], 1):
         t = Table(title=f"{result['file']} · document {n} · pages {doc['pages']}", show_lines=True)

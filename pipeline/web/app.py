@@ -48,7 +48,7 @@ from pipeline.store import overrides
 from pipeline import store
 
 from pipeline.store import users
-from pipeline.chain.links import LEVEL_NAMES
+from pipeline.chain.levels import LEVEL_NAMES
 from pipeline.errors import GongwenError
 from pipeline.web import views_account, views_chain, views_document, views_register, views_tasks, views_upload
 from pipeline.web.desk import Desk, render

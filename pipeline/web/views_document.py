@@ -21,7 +21,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from models import Box, Deadline, Document, Page
 from pipeline.store import overrides
 from pipeline import store
-from pipeline.chain.links import build_chain, when_label
+from pipeline.chain.levels import when_label
+from pipeline.chain.links import build_chain
 from pipeline.chain.render import RELATION_NAMES
 from pipeline.text.normalise import normalise
 from pipeline.store.overrides import DEADLINE_FIELDS, FIELDS, Applied

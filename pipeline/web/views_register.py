@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from models.document import Level
-from pipeline.chain.links import LEVEL_NAMES
+from pipeline.chain.levels import LEVEL_NAMES
 from pipeline.web.desk import reading, render
 from pipeline.web.records import SORTS, Filters, load_archive, register_rows, today_in_china
 
