@@ -154,7 +154,7 @@ def create_app(
         middleware=[
             Middleware(BodyLimit, max_bytes=desk.max_upload_bytes),
             Middleware(SessionMiddleware, secret_key=desk.secret.hex(), same_site="strict", session_cookie="gongwen_session"),
-            Middleware(Gate, desk=desk),
+            Middleware(Gate, login_required=desk.login_required, secret=desk.secret),
         ],
         exception_handlers={HTTPException: http_error},
         lifespan=lifespan,

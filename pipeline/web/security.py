@@ -1,7 +1,7 @@
 """What keeps the desk safe to run: size caps, sign-in, CSRF tokens, strict browser headers.
 
     BodyLimit(app, max_bytes)     413 for a request body over the cap, counted as it arrives
-    Gate(app, desk)               sign-in required when the server or the client is not this machine
+    Gate(app, login_required, secret)   sign-in required when the server or the client is not this machine
     csrf_token(request) / check_csrf(request, form)   one token per session, on every form
     is_loopback(host)             127.0.0.0/8, ::1, localhost
     load_secret(path)             the key that signs sessions and the feed token, kept beside the database
@@ -27,7 +27,7 @@ import ipaddress
 import os
 import secrets
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from starlette.datastructures import FormData
@@ -36,9 +36,6 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-if TYPE_CHECKING:
-    from pipeline.web.app import Desk
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -130,9 +127,10 @@ class BodyLimit:
 class Gate(BaseHTTPMiddleware):
     """Sign-in where it is required, and the browser headers on every answer."""
 
-    def __init__(self, app: ASGIApp, desk: Desk) -> None:
+    def __init__(self, app: ASGIApp, login_required: bool, secret: bytes) -> None:
         super().__init__(app)
-        self.desk = desk
+        self.login_required = login_required
+        self.secret = secret
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         if self.must_sign_in(request) and current_user(request) is None and not self.open(request):
@@ -150,7 +148,7 @@ class Gate(BaseHTTPMiddleware):
         return response
 
     def must_sign_in(self, request: Request) -> bool:
-        return self.desk.login_required or not is_loopback(request.client.host if request.client else None)
+        return self.login_required or not is_loopback(request.client.host if request.client else None)
 
     def open(self, request: Request) -> bool:
         """The sign-in page, static files, and the .ics feed with its token."""
@@ -158,7 +156,7 @@ class Gate(BaseHTTPMiddleware):
         if path.startswith(OPEN_PATHS):
             return True
         token = request.query_params.get("token", "")
-        return path == "/deadlines.ics" and hmac.compare_digest(token, feed_token(self.desk.secret))
+        return path == "/deadlines.ics" and hmac.compare_digest(token, feed_token(self.secret))
 
 
 def current_user(request: Request) -> str | None:
