@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from models.page import Box, Line
-from pipeline.reading.engines import get_engine, reading_order
+from pipeline.reading.engines import get_engine
+from pipeline.reading.engines.interface import reading_order
 from pipeline.reading.engines.tesseract import INSTALL_HINT, TesseractEngine, join_words, lines_from
 from pipeline.errors import EngineError, MissingDependency
 from tests.conftest import NOTICE_LINES, RenderPage

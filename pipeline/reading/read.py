@@ -29,7 +29,8 @@ from pydantic import BaseModel, Field
 from models.document import Issue
 from models.page import Line, Page
 from pipeline.reading import preprocess
-from pipeline.reading.engines import OcrEngine, get_engine, label, reading_order
+from pipeline.reading.engines import get_engine
+from pipeline.reading.engines.interface import OcrEngine, label, reading_order
 from pipeline.errors import EngineError
 from pipeline.reading.load import Loaded, PageFailure, PageImage, load
 from pipeline.reading.sniff import sniff

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from models.page import Box, Line, Page
-from pipeline.reading.engines import ocr_page
+from pipeline.reading.engines.interface import ocr_page
 from pipeline.errors import EngineError, MissingDependency
 
 INSTALL_HINT = "pip install 'rapidocr>=3.4,<4' onnxruntime opencc-python-reimplemented"

@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from models.page import Box, Line, Page
-from pipeline.reading.engines import ocr_page
+from pipeline.reading.engines.interface import ocr_page
 from pipeline.errors import EngineError, MissingDependency
 
 LANGUAGE = "chi_sim"
