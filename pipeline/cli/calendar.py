@@ -1,6 +1,6 @@
 """`gongwen deadlines`: the tasks of stored or parsed notices, as JSON, a table, an .ics file or a CalDAV push.
 
-Registered on the `gongwen` app when `pipeline.cli.main.main` imports this module.  Documents come from
+Registered on the `gongwen` app (`pipeline.cli.app`) when `pipeline.cli.main` imports this module.  Documents come from
 the store (`--db`, the default) or from `gongwen parse` JSON files (`--input`, repeatable); the
 tasks are `pipeline.tasks.records.tasks_from_document` of each, filtered, then printed (stdout: data),
 written as a checked iCalendar file (`--ics`), and/or pushed to a CalDAV calendar (`--caldav`).
@@ -24,7 +24,7 @@ from rich.table import Table
 
 from models import Document, Task
 from pipeline.tasks.ical import RECURRENCE_NAMES, CalendarOptions, calendar_bytes, offset_words
-from pipeline.cli.main import app, err, handles_errors, out
+from pipeline.cli.app import app, err, handles_errors, out
 from pipeline.errors import InputError
 from pipeline.tasks.records import TaskFilter, select, tasks_from_document
 

@@ -1,4 +1,4 @@
-"""The chain commands, registered on `pipeline.cli.main.app` when `pipeline.cli.main.main` imports this module.
+"""The chain commands, registered on `pipeline.cli.app.app` when `pipeline.cli.main` imports this module.
 
     gongwen chain [ID|文号]    the forwarding tree(s), top down: a rich tree, --json, --mermaid, --svg FILE
     gongwen audit             findings with severity, notices, evidence and a message; exit code
@@ -25,7 +25,7 @@ from pipeline.chain.audit import AuditOptions, audit, has_errors
 from pipeline.errors import FindingsError
 from pipeline.chain.links import build_chain, select
 from pipeline.chain.render import findings_list, render_svg, to_dot, to_json, to_mermaid, tree
-from pipeline.cli.main import VerboseOption, app, err, handles_errors, out
+from pipeline.cli.app import VerboseOption, app, err, handles_errors, out
 from pipeline.cli.store import DEFAULT_DB, DbOption
 from pipeline.errors import GongwenError, InputError, StoreError
 

@@ -1,4 +1,4 @@
-"""The store's commands, registered on `pipeline.cli.main.app` when `pipeline.cli.main.main` imports this module.
+"""The store's commands, registered on `pipeline.cli.app.app` when `pipeline.cli.main` imports this module.
 
     gongwen ingest PATH...        files, folders, zip archives into the store; a JSON line per input
     gongwen reparse [--all|ID...] stored pages parsed again (no OCR); a JSON line per file
@@ -27,7 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.table import Table
 from rich.text import Text
 
-from pipeline.cli.main import Engine, EngineOption, VerboseOption, _cell, _emit_json, _print_tables, app, err, handles_errors, out
+from pipeline.cli.app import Engine, EngineOption, VerboseOption, app, cell, emit_json, err, handles_errors, out, print_tables
 from pipeline.errors import ExitCode, GongwenError
 
 DEFAULT_DB = Path("notices.db")
@@ -191,7 +191,7 @@ def list_(
                 status=status.value if status else None,
             )
     if not table:
-        _emit_json(rows)
+        emit_json(rows)
     elif files:
         _print_rows(rows, [("sha256", "sha256"), ("names", "names"), ("status", "status"), ("reason", "reason"), ("documents", "docs"), ("pages", "pages")])
     else:
@@ -214,7 +214,7 @@ def _print_rows(rows: list[dict[str, Any]], columns: list[tuple[str, str]], titl
     for _, label in columns:
         t.add_column(label, overflow="fold")
     for row in rows:
-        t.add_row(*(_cell(row.get(key)) for key, _ in columns))
+        t.add_row(*(cell(row.get(key)) for key, _ in columns))
     out.print(t)
 
 
@@ -234,10 +234,10 @@ def show(
     if not found:
         raise GongwenError(f"no stored document has the id or 文号 {key!r}", hint="`gongwen list` or `gongwen search` finds it")
     if not table:
-        _emit_json(found)
+        emit_json(found)
         return
     for item in found:
-        _print_tables({"file": f"{item['id']} · {item['file']['names'][0]}", "documents": [item["record"]]})
+        print_tables({"file": f"{item['id']} · {item['file']['names'][0]}", "documents": [item["record"]]})
         _print_rows(item["pages"], [("number", "page"), ("source", "source"), ("mean_conf", "confidence"), ("characters", "characters")], "pages")
         if item["cited_by"]:
             _print_rows(item["cited_by"], [("relation", "relation"), ("id", "id"), ("doc_number", "发文字号"), ("title", "标题")], "cited by")
@@ -261,5 +261,5 @@ def search(
     if table:
         _print_rows(rows, [("id", "id"), ("doc_number", "发文字号"), ("title", "标题"), ("snippet", "snippet")])
     else:
-        _emit_json(rows)
+        emit_json(rows)
 

@@ -1,4 +1,4 @@
-"""The desk's commands, registered on `pipeline.cli.main.app` when `pipeline.cli.main.main` imports this module.
+"""The desk's commands, registered on `pipeline.cli.app.app` when `pipeline.cli.main` imports this module.
 
     gongwen serve [--db FILE] [--host 127.0.0.1] [--port 8000]   the web desk (pipeline.web)
     gongwen user add NAME [--db FILE]                             a user who may sign in to it
@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli.main import VerboseOption, app, err, handles_errors
+from pipeline.cli.app import VerboseOption, app, err, handles_errors
 from pipeline.cli.store import DEFAULT_DB, DbOption
 from pipeline.errors import GongwenError, InputError
 
