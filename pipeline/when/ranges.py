@@ -1,0 +1,187 @@
+"""Combine atoms with what surrounds them into candidate expressions.
+
+In: folded text and its atoms.  Out: `Candidate`s: ranges (`10月9日至15日`, `自…起…止`,
+`即日起至…`), open starts (`自2025年1月1日起施行`), deadlines (`前/之前/止/截至`), offsets before a
+date (`11月20日前3个工作日`), periods counted from an event (`会后3日内`), and what is not a
+deadline (cited documents, past references, narrative events) marked with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from pipeline.when.dates import Cal, TimeOfDay, YearRange
+from pipeline.when.folding import Folded
+from pipeline.when.holidays import Holiday
+from pipeline.when.numerals import CONNECTOR_RE, COUNT, DAY, TIME, WEEKDAY, number, time_of, weekday_of
+from pipeline.when.offsets import IssueDay, Relative
+from pipeline.when.scan import Atom, Hit, find_atoms
+
+
+# The day of a range's second end: 10月9日至15日
+_DAY_ONLY_RE = re.compile(rf"(?P<d>{DAY})[日号]{WEEKDAY}?(?:{TIME})?")
+
+# -- Combining atoms with their context -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    start: int
+    end: int
+    shape: str  # "date" | "range" | "open" | "after" | "atom"
+    first: Atom
+    last: Atom | None = None
+    before: tuple[int, str] | None = None  # 11月20日前3个工作日: (3, "workday")
+    marked: bool = False  # a deadline word printed with it: 截至…, …前, …止
+    skip: str | None = None  # why this is not a deadline (event / cited / past)
+    event_base: str | None = None  # 会后3日内: the event a relative period counts from
+
+
+_PREFIX_RE = re.compile(r"(?:(?P<from>自|从|由)|(?P<until>截止|截至)(?:到|至)?(?:时间|日期)?(?:为|是|:)?)$")
+_SUFFIX_RE = re.compile(r"之前|以前|前|为止|止|截止|以来|至今|起|开始|以后|之后|后")
+_SUFFIX_SHAPE = {"起": "open", "开始": "open", "以后": "after", "之后": "after", "后": "after"}
+_PAST_SUFFIXES = ("以来", "至今")
+_RANGE_END_RE = re.compile(r"为止|止|之前|前")  # 自…起至…止, 10月9日至15日前
+_BEFORE_N_RE = re.compile(rf"前(?P<n>{COUNT})个?(?P<unit>工作日|天|日)")
+# A relative period counted from an event: 会后3日内, 活动结束后10个工作日内, 验收合格之日起30日内
+_EVENT_BASE_RE = re.compile(r"([\u4e00-\u9fff]{1,8}?)(?:后|之后|以后|之日起)$")
+_EVENT_BASE_CUT_RE = re.compile(r".*[请于在自从并要须应将即]")
+_CITED_AFTER_RE = re.compile(r"(?:印发|发布|颁布|出台|公布|下发|签发|通过|修订|修正|制定)(?:的|了|《)")
+_PAST_EVENT_AFTER_RE = re.compile(r"(?:召开|举行|举办|开展)(?:的|了)")
+# 文号 in any bracket style: 〔2024〕89号, [2024], （2024）, 【2024】第12号
+_DOC_NUMBER_RE = re.compile(r"[〔\[【〖(]\d{4}[〕\]】〗)](?:第?\d+号)?")
+_DATED_SHAPES = ("date", "range", "open", "after")
+
+
+def candidates(norm: Folded) -> list[Candidate]:
+    text = norm.text
+    hits = find_atoms(text)
+    out: list[Candidate] = []
+    i = 0
+    while i < len(hits):
+        floor = out[-1].end if out else 0
+        cand, consumed = _combine(text, hits, i, floor)
+        out.append(_with_context(norm, cand))
+        i += consumed
+    return out
+
+
+def _combine(text: str, hits: list[Hit], i: int, floor: int) -> tuple[Candidate, int]:
+    """Build the candidate that begins with hits[i]; returns it and the number of hits used."""
+    hit = hits[i]
+    atom = hit.atom
+    if isinstance(atom, YearRange):
+        return Candidate(hit.start, hit.end, "range", Cal(year=atom.first), Cal(year=atom.last)), 1
+    if isinstance(atom, Relative):
+        return _relative_candidate(text, hit, floor), 1
+    nxt = hits[i + 1] if i + 1 < len(hits) else None
+    if (  # 国庆节后一周内, 春节后3个工作日内: a period counted from the end of the holiday
+        isinstance(atom, Holiday) and atom.relation == "after"
+        and nxt is not None and nxt.start == hit.end
+        and isinstance(nxt.atom, Relative) and nxt.atom.base is None
+    ):  # fmt: skip
+        return Candidate(hit.start, nxt.end, "atom", atom, nxt.atom), 2
+    if not isinstance(atom, Cal | IssueDay):
+        return Candidate(hit.start, hit.end, "atom", atom), 1
+
+    start, end = hit.start, hit.end
+    prefix = _PREFIX_RE.search(text, max(floor, start - 8), start)
+    opened = marked = False
+    if prefix:
+        start = prefix.start()
+        opened, marked = bool(prefix.group("from")), bool(prefix.group("until"))
+
+    # A range: 10月9日至15日, 即日起至2025年3月31日, 自…起至…止
+    tail = _range_tail(text, hits, i, end)
+    if tail is not None:
+        last, tail_end, used = tail
+        end = tail_end
+        suffix = _RANGE_END_RE.match(text, end)
+        if suffix:
+            end = suffix.end()
+        return Candidate(start, end, "range", atom, last, marked=marked), used
+
+    shape = "open" if opened else "date"
+    before = None
+    before_m = _BEFORE_N_RE.match(text, end)
+    if before_m and isinstance(atom, Cal):
+        before = (number(before_m.group("n")), "workday" if before_m.group("unit") == "工作日" else "day")
+        end = before_m.end()
+    else:
+        suffix_m = _SUFFIX_RE.match(text, end)
+        if suffix_m and not (isinstance(atom, IssueDay) and suffix_m.group() in ("前", "后")):
+            word = suffix_m.group()
+            end = suffix_m.end()
+            if word in _PAST_SUFFIXES:  # 2021年以来: since then, up to now
+                return Candidate(start, end, "open", atom, skip=f"past: {word} refers back"), 1
+            shape = _SUFFIX_SHAPE.get(word, "date" if not opened else "open")
+            marked = marked or shape == "date"
+    if isinstance(atom, IssueDay) and atom.label.endswith("起"):
+        shape = "open"  # 即日起 / 自印发之日起 (施行)
+    return Candidate(start, end, shape, atom, before=before, marked=marked), 1
+
+
+def _range_tail(text: str, hits: list[Hit], i: int, pos: int) -> tuple[Atom, int, int] | None:
+    """The second end of a range after hits[i]: (atom, end offset, hits consumed)."""
+    conn = CONNECTOR_RE.match(text, pos)
+    if not conn:
+        return None
+    after = conn.end()
+    nxt = hits[i + 1] if i + 1 < len(hits) else None
+    if nxt is not None and nxt.start == after and isinstance(nxt.atom, Cal | TimeOfDay):
+        return nxt.atom, nxt.end, 2
+    day = _DAY_ONLY_RE.match(text, after)
+    if day and not isinstance(hits[i].atom, IssueDay):
+        # 10月9日至15日: the month is carried over from the first date
+        used = 1 + sum(1 for h in hits[i + 1 :] if h.start < day.end())
+        return Cal(day=number(day.group("d")), weekday=weekday_of(day.group("wd")), time=time_of(day)), day.end(), used
+    return None
+
+
+def _relative_candidate(text: str, hit: Hit, floor: int) -> Candidate:
+    atom = hit.atom
+    assert isinstance(atom, Relative)
+    if atom.base is not None:
+        return Candidate(hit.start, hit.end, "atom", atom)
+    event = _EVENT_BASE_RE.search(text, max(floor, hit.start - 12), hit.start)
+    if event is None:
+        return Candidate(hit.start, hit.end, "atom", atom)
+    cut = _EVENT_BASE_CUT_RE.match(text, event.start(), event.end())
+    start = cut.end() if cut and cut.end() < event.end(1) else event.start()
+    return Candidate(start, hit.end, "atom", atom, event_base=text[start : hit.start])
+
+
+def _with_context(norm: Folded, cand: Candidate) -> Candidate:
+    """Mark dates that are not deadlines: cited documents, past events, narrative events."""
+    if cand.skip or cand.shape not in _DATED_SHAPES:
+        return cand
+    text = norm.text
+    reason = None
+    if _inside(text, cand.start, "《", "》"):
+        reason = "cited: inside a document title 《…》"
+    elif _after_title_bracket(text, cand.start):
+        reason = "cited: the date of the document named just before, in brackets"
+    elif _CITED_AFTER_RE.match(text, cand.end):
+        reason = "cited: the issue date of a cited document, not a deadline"
+    elif _PAST_EVENT_AFTER_RE.match(text, cand.end):
+        reason = "past: the date of an event that has taken place"
+    elif cand.shape == "date" and not cand.marked and isinstance(cand.first, Cal) and (
+        text.startswith(",", cand.end) and norm.sentence_start(cand.start)
+    ):
+        reason = "event: a date opening a narrative sentence (date, comma), not a deadline"
+    return replace(cand, skip=reason) if reason else cand
+
+
+def _inside(text: str, pos: int, open_ch: str, close_ch: str) -> bool:
+    opened = text.rfind(open_ch, 0, pos)
+    return opened >= 0 and text.rfind(close_ch, opened, pos) < 0
+
+
+def _after_title_bracket(text: str, pos: int) -> bool:
+    opened = text.rfind("(", 0, pos)
+    return opened > 0 and text.rfind(")", opened, pos) < 0 and text[opened - 1] == "》"
+
+
+def doc_number_spans(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _DOC_NUMBER_RE.finditer(text)]
