@@ -229,3 +229,34 @@ def level_of(names: list[str], agency_code: str | None) -> Level | None:
     if code_level:
         return code_level
     return "ministry" if agency_code else None
+
+
+# --- the 主送机关 line ------------------------------------------------------------------
+
+# What a 主送 item ends with: an agency, a kind of unit, a place whose agencies are meant
+# (`各省、自治区、直辖市`), or people addressed as a body (`各位家长`).
+_ADDRESSEE_END_RE = re.compile(
+    f"(?:{ORG_ENDINGS}|单位|部门|机关|政府|组织|企业|公司|机构|园区|街道|乡镇|村|社区|学联|工会|医院|学校|院校|高校|"
+    r"幼儿园|少年宫|宫|支部|党委|工委|团委|大队|中队|科室|处室|集团|银行|分行|支行|系|班|市|县|区|州|盟|旗|省|"
+    r"自治区|直辖市|兵团|同志|同学|老师|家长|各位)$"
+)
+# Lines that end with a colon but are fields, not a 主送: contacts, 附件, 抄送, metadata.
+_FIELD_LINE_RE = re.compile(
+    r"^(?:联系|电话|手机|传真|邮箱|电子|地址|邮编|附件|抄送|主题词|关键词|备注|注|说明|签发|来源|发布|核心提示|时间|地点)"
+)
+_TRAILING_BRACKETS_RE = re.compile(r"(?:[（(][^（()）]*[）)])+$")
+
+
+def looks_like_recipients(text: str) -> bool:
+    """A 主送机关 line (GB/T 9704 §7.3.3): agencies separated by `、` `，`, ending with a colon.
+
+    `各县（市、区）民政局、老龄办：` is one; `现将有关事项通知如下：` and `联系人：` are not.
+    Each item is short, and the list either addresses `各…` or ends with an agency's kind."""
+    t = text.strip()
+    if not t.endswith(("：", ":")) or len(t) > 300 or re.search(r"[。；！？;!?]", t) or _FIELD_LINE_RE.match(t):
+        return False
+    items = [item for item, _ in split_top_level(t[:-1])]
+    if not items or any(len(item) > 40 or "《" in item for item in items):
+        return False
+    last = _TRAILING_BRACKETS_RE.sub("", items[-1])
+    return any(item.startswith("各") for item in items) or bool(_ADDRESSEE_END_RE.search(last))

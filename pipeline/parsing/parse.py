@@ -11,16 +11,27 @@ from __future__ import annotations
 import re
 from datetime import date
 
-import cn2an
-
 from models import Document, Issue, Page, Span, Text, Upstream
 from pipeline.parsing import contacts
 from pipeline.parsing import duties
+from pipeline.parsing import layout
+from pipeline.parsing import metadata
 from pipeline.parsing import references
-from pipeline.parsing.agencies import expand_issuer, expand_list, level_of, space_joint_issuers, split_issuers
-from pipeline.parsing.docnumber import DOCNUMBER_LINE_RE, parse_line
-from pipeline.text.reflow import DOC_TYPES
+from pipeline.parsing.agencies import (
+    ORG_SUFFIX_RE,
+    expand_issuer,
+    expand_list,
+    level_of,
+    looks_like_recipients,
+    space_joint_issuers,
+    split_issuers,
+)
+from pipeline.parsing.docnumber import FoundNumber, canonical, parse_line
+from pipeline.parsing.junk import is_chrome, simplified
+from pipeline.parsing.layout import TitleFound, date_line, packed_date, parse_date
+from pipeline.parsing.segment import segment_lines
 from pipeline.text.provenance import locate, printed
+from pipeline.text.reflow import DOC_TYPES
 from pipeline.text.split import DocSlice, TextLine
 
 _COPY_RE = re.compile(r"^\d{6}$")  # 份号: six digits (§7.2.1)
@@ -28,64 +39,81 @@ _SECRECY_RE = re.compile(r"(绝密|机密|秘密)(?:\s*★\s*[^\s]*)?")  # 密�
 _URGENCY_RE = re.compile(r"特急|加急|特提|平急")  # 紧急程度 (§7.2.3)
 _LABEL_RE = re.compile(r"^附件\s*\d*$")  # the 附件 label on an attachment's first page (§8)
 _SIGNER_RE = re.compile(r"签发人[：:]\s*(.+)$")
-_ATTACH_RE = re.compile(r"^附件\s*[：:]\s*(.*)$")
+# 附件说明 (§7.3.4): `附件：名称`, `附件1、名称`, `附件一：名称`, `附件：` with the name below.
+_ATTACH_RE = re.compile(r"^附件\s*(?:[0-9一二三四五六七八九十]{1,3}\s*[：:、.．]?|[：:])\s*(.*)$")
 _ITEM_NUMBER_RE = re.compile(r"^\s*(\d+)\s*[.．、]\s*")
 _CC_RE = re.compile(r"^抄送\s*[：:]\s*(.*)$")
 _NUMERAL = "0-9〇○零一二三四五六七八九十"
-_DATE_RE = re.compile(rf"([{_NUMERAL}]{{4}})\s*年\s*([{_NUMERAL}]{{1,3}})\s*月\s*([{_NUMERAL}]{{1,3}})\s*日")
-_PRINTED_RE = re.compile(rf"^(?P<org>.*?)\s*(?P<date>[{_NUMERAL}]{{4}}\s*年.{{1,4}}月.{{1,4}}日)\s*印发$")
+_PRINTED_RE = re.compile(rf"^(?P<org>.*?)\s*(?P<date>[{_NUMERAL}]{{4}}\s*年.{{1,4}}月.{{1,4}}日)\s*印发(?:\s*[（(][^（）()]*[）)])?$")
 _NOTE_RE = re.compile(r"^[（(].*[）)]$")
 _CONTACT_START_RE = re.compile(r"^(?:联系人|联系电话|联系方式|电话|手机|传真|电子邮箱|电子信箱|邮箱|地址|通讯地址|邮编|邮政编码)")
-
-
-_YEAR_DIGITS = {"〇": 0, "○": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-
-
-def parse_date(text: str) -> date | None:
-    """`2024年10月25日`, `二〇二四年十月二十五日`, `二○○六年三月五日` → a date."""
-    m = _DATE_RE.search(text)
-    if not m:
-        return None
-    year_text, month_text, day_text = m.groups()
-    try:
-        # A year is read digit by digit: 二〇二三 → 2023 (〇 U+3007 and ○ U+25CB both serve as zero).
-        year = int("".join(c if c.isdigit() else str(_YEAR_DIGITS[c]) for c in year_text))
-        month = _small_number(month_text)
-        day = _small_number(day_text)
-        return date(year, month, day)
-    except (ValueError, KeyError):  # not a calendar date (`二〇二四年十三月…`, `十` inside a year)
-        return None
-
-
-def _small_number(text: str) -> int:
-    if text.isdigit():
-        return int(text)
-    return int(cn2an.cn2an(text.replace("〇", "零").replace("○", "零"), "smart"))
+# 署名 (§7.3.5): agency names, no punctuation, standing above the 成文日期.
+_SIGNATURE_LINE_RE = re.compile(r"[\u4e00-\u9fff（）() ·]{2,40}")
+# The title's own subject: `国务院办公厅关于…`, `A、B贯彻落实…`.
+_SUBJECT_RE = re.compile(r"^(.*?)(?:关于|转发|印发|贯彻|批转)")
 
 
 class _Cursor:
-    """The document's lines and the file context every finder needs."""
+    """The document's lines, the file context every finder needs, and what the head holds."""
 
     def __init__(self, lines: list[TextLine], text: Text, pages: list[Page], doc: Document):
         self.lines = lines
         self.text = text
         self.pages = pages
         self.doc = doc
+        self.meta = metadata.read(lines)
+        self.mark_names: list[str] = []
+        self.signature: list[str] = []
+        self.head_date: tuple[date, int, int] | None = None
 
     def mark(self, key: str, start: int, end: int) -> None:
         if start < end:
             self.doc.provenance[key] = locate(self.text, self.pages, start, end)
 
 
-def _header(cur: _Cursor) -> int:
-    """The 版头 up to and including the 文号 line; returns the index of the first line after it."""
+def _head(cur: _Cursor) -> int:
+    """The head, before the 主送机关 or the first sentence: 版头, 文号, title, a date under them.
+    Returns the index of the first line after it (the 主送 line, where there is one)."""
+    skip = set(cur.meta.lines)
+    stop, _ = layout.body_start(cur.lines, skip)
+    numbers = layout.number_lines(cur.lines, stop, skip)
+    title = layout.find_title(cur.lines, stop, skip | {i for i, _ in numbers})
+    number_at = numbers[-1][0] if numbers else None
+    if number_at is not None:
+        _banner(cur, number_at, title)
+    found: FoundNumber | None = numbers[-1][1] if numbers else None
+    if title and title.number and (found is None or number_at is not None and number_at < title.first):
+        found = title.number  # the number printed with the title, nearer the text
+    if found is None:
+        found = _meta_number(cur)
+    if found is None:
+        cur.doc.problems.append(Issue(code="header.no_doc_number", message="no 发文字号 found in the head"))
+    else:
+        _doc_number(cur, found)
+    if title:
+        _title(cur, title)
+    _head_date(cur, title, number_at, stop, skip)
+    return stop
+
+
+def _banner(cur: _Cursor, number_at: int, title: TitleFound | None) -> None:
+    """The 版头 above a 文号 line (§7.2): 份号, 密级, 紧急程度, the 发文机关标志; and the 签发人."""
     doc = cur.doc
-    number_at = next((i for i, ln in enumerate(cur.lines[:8]) if DOCNUMBER_LINE_RE.match(ln.text)), None)
-    if number_at is None:
-        doc.problems.append(Issue(code="header.no_doc_number", message="no 发文字号 line found in the 版头"))
-    head = cur.lines[: number_at if number_at is not None else 0]
+    k = number_at
+    while k - 1 >= 0 and number_at - k < 6:
+        t = cur.lines[k - 1].text.strip()
+        if (
+            k - 1 in cur.meta.lines
+            or is_chrome(t)
+            or (title is not None and title.first <= k - 1 <= title.last)
+            or len(t) > 40
+            or re.search(r"[，。：:；、]", t)
+            or date_line(t)
+        ):
+            break
+        k -= 1
     marks: list[TextLine] = []
-    for ln in head:
+    for ln in cur.lines[k:number_at]:
         t = ln.text.strip()
         if _LABEL_RE.match(t):
             continue
@@ -104,42 +132,79 @@ def _header(cur: _Cursor) -> int:
             continue
         marks.append(ln)
     if marks:
-        names = [re.sub(r"\s*文件$", "", m.text).strip() for m in marks]
-        doc.issuer_mark = " ".join(n for n in names if n) or None
+        # A mark broken over lines inside a name (`共青团湘潭` / `市委文件`) joins without a gap;
+        # joint issuers' marks stand one a line.
+        names: list[str] = []
+        for m in marks:
+            name = re.sub(r"\s*文件$", "", m.text).strip()
+            if names and not ORG_SUFFIX_RE.search(names[-1]):
+                names[-1] += name
+            elif name:
+                names.append(name)
+        cur.mark_names = names
+        doc.issuer_mark = " ".join(names) or None
         cur.mark("issuer_mark", marks[0].start, marks[-1].end)
-    if number_at is None:
-        return 0
     ln = cur.lines[number_at]
-    found = parse_line(ln.text)
-    if found:
-        start, end = ln.start + found.start, ln.start + found.end
-        doc.doc_number = found.canonical
-        doc.doc_number_parts = found.parts
-        shown = printed(cur.text, start, end)
-        doc.doc_number_printed = shown
-        doc.doc_number_conforming = _conforming(shown, found.canonical, _source_of(cur, start))
-        if doc.doc_number_conforming is None:
-            doc.problems.append(
-                Issue(
-                    code="doc_number.brackets_unreadable",
-                    message=f"发文字号 read as `{shown}`: on a scan the bracket shapes cannot be told apart, so conformity is left open",
-                    severity="info",
-                )
-            )
-        elif not doc.doc_number_conforming:
-            doc.problems.append(
-                Issue(
-                    code="doc_number.nonconforming",
-                    message=f"发文字号 `{shown}` is not in the GB/T 9704 form `{found.canonical}`",
-                    severity="info",
-                )
-            )
-        cur.mark("doc_number", start, end)
     signer = _SIGNER_RE.search(ln.text)
     if signer:
         doc.signers = split_issuers(signer.group(1))
         cur.mark("signers", ln.start + signer.start(1), ln.end)
-    return number_at + 1
+
+
+def _meta_number(cur: _Cursor) -> FoundNumber | None:
+    field = cur.meta.get("doc_number")
+    if field is None or canonical(field.value) is None:
+        return None
+    found = parse_line(field.value)
+    if found is None:
+        return None
+    return found.model_copy(update={"start": field.start + found.start, "end": field.start + found.end})
+
+
+def _doc_number(cur: _Cursor, found: FoundNumber) -> None:
+    doc = cur.doc
+    start, end = found.start, found.end
+    doc.doc_number = found.canonical
+    doc.doc_number_parts = found.parts
+    shown = printed(cur.text, start, end)
+    doc.doc_number_printed = shown
+    doc.doc_number_conforming = _conforming(shown, found.canonical, _source_of(cur, start))
+    if doc.doc_number_conforming is None:
+        doc.problems.append(
+            Issue(
+                code="doc_number.brackets_unreadable",
+                message=f"发文字号 read as `{shown}`: on a scan the bracket shapes cannot be told apart, so conformity is left open",
+                severity="info",
+            )
+        )
+    elif not doc.doc_number_conforming:
+        doc.problems.append(
+            Issue(
+                code="doc_number.nonconforming",
+                message=f"发文字号 `{shown}` is not in the GB/T 9704 form `{found.canonical}`",
+                severity="info",
+            )
+        )
+    cur.mark("doc_number", start, end)
+
+
+def _head_date(cur: _Cursor, title: TitleFound | None, number_at: int | None, stop: int, skip: set[int]) -> None:
+    """A date printed under the title or the 文号, before the 主送: the 成文日期 where no signed
+    date follows the text (law databases print it there)."""
+    if title and title.date:
+        cur.head_date = (title.date.value, title.date_offset + title.date.start, title.date_offset + title.date.end)
+        return
+    anchors = [a for a in (number_at, title.last if title else None) if a is not None]
+    if not anchors:
+        return
+    for i in range(max(anchors) + 1, stop):
+        t = cur.lines[i].text
+        if i in skip or is_chrome(t):
+            continue
+        found = date_line(t, max_other=0)
+        if found:
+            cur.head_date = (found.value, cur.lines[i].start + found.start, cur.lines[i].start + found.end)
+        return
 
 
 _BRACKETS = str.maketrans({c: "〔" for c in "[［【(（"} | {c: "〕" for c in "]］】)）"})
@@ -163,46 +228,55 @@ def _source_of(cur: _Cursor, start: int) -> str | None:
     return next((p.source for p in cur.pages if p.number == page), None)
 
 
-def _is_recipients(text: str) -> bool:
-    return text.endswith(("：", ":")) and "。" not in text and len(text) < 300
-
-
-def _title(cur: _Cursor, i: int) -> int:
-    """标题 (§7.3.2): the lines up to the 主送机关 or the body; returns the next line."""
+def _title(cur: _Cursor, title: TitleFound) -> None:
+    """标题 (§7.3.2), as printed, its lines rejoined."""
     doc = cur.doc
-    parts: list[TextLine] = []
-    while i < len(cur.lines) and len(parts) < 4:
-        t = cur.lines[i].text
-        if _is_recipients(t) or "。" in t or _ATTACH_RE.match(t):
-            break
-        parts.append(cur.lines[i])
-        i += 1
-        if t.endswith(DOC_TYPES):
-            break
-    if not parts:
-        return i
-    title = "".join(p.text for p in parts).strip()
-    doc.title = title
-    cur.mark("title", parts[0].start, parts[-1].end)
-    doc.doc_type = next((t for t in DOC_TYPES if title.endswith(t)), None)
-    return i
+    doc.title = title.text
+    cur.mark("title", title.start, title.end)
+    simple = simplified(title.text)
+    doc.doc_type = next((t for t in DOC_TYPES if simple.endswith(t)), None)
 
 
-def _issuers(doc: Document) -> None:
-    """Joint issuers from the title's issuer part, else from the marks; abbreviations expanded with the mark's place."""
-    head = ""
+def _issuers(cur: _Cursor) -> None:
+    """Issuers from the signature (落款), the 发文机关标志, the title's subject, or the metadata's
+    发文机关/发布机构, in that order: the signature names the body that signs, where a 版头 may
+    name its parent (`东莞市人民政府` over `东莞市人民政府办公室`) and a title a short form."""
+    doc = cur.doc
+    subject: list[str] = []
     if doc.title:
-        m = re.match(r"^(.*?)(?:关于|转发)", doc.title)
+        m = _SUBJECT_RE.match(space_joint_issuers(doc.title))
         head = m.group(1) if m else ""
-    names = split_issuers(head) or split_issuers(doc.issuer_mark or "")
-    mark = (doc.issuer_mark or "").split(" ")[0] or None
+        subject = [n for n in split_issuers(head) if ORG_SUFFIX_RE.search(n)] if head else []
+    known = subject + cur.mark_names
+    signature = list(cur.signature)
+    if known and any(_same_body(n, k) for n in signature for k in known):
+        # On a scan the seal's ring of text reads as one more name above the signature: a
+        # signature line that the title or the mark corroborates outweighs one they do not.
+        signature = [n for n in signature if any(_same_body(n, k) for k in known)]
+    names = signature or list(cur.mark_names)
+    if names and len(subject) > len(names) and all(any(_same_body(n, k) for k in subject) for n in names):
+        names = subject  # joint issuers, the lead alone signing or marking the 版头
+    names = names or subject
+    if not names:
+        for key in ("issuer", "publisher"):
+            field = cur.meta.get(key)
+            if field:
+                names = [n for n in split_issuers(field.value) if ORG_SUFFIX_RE.search(n) and len(n) <= 30]
+                if names:
+                    break
+    mark = cur.mark_names[0] if cur.mark_names else None
     doc.issuers = [expand_issuer(n, mark) for n in names]
     doc.level = level_of(doc.issuers + ([mark] if mark else []), doc.doc_number_parts.agency_code if doc.doc_number_parts else None)
 
 
+def _same_body(a: str, b: str) -> bool:
+    """`山西省民政厅` and `省民政厅`: one agency, named in full or from its own level."""
+    return a == b or a.endswith(b) or b.endswith(a)
+
+
 def _recipients(cur: _Cursor, i: int) -> int:
-    """主送机关 (§7.3.3): a line ending with a full-width colon, right after the title."""
-    if i < len(cur.lines) and _is_recipients(cur.lines[i].text):
+    """主送机关 (§7.3.3): the line that ends the head, where it is one."""
+    if i < len(cur.lines) and looks_like_recipients(cur.lines[i].text):
         ln = cur.lines[i]
         cur.doc.recipients = expand_list(ln.text)
         cur.mark("recipients", ln.start, ln.end)
@@ -210,16 +284,62 @@ def _recipients(cur: _Cursor, i: int) -> int:
     return i
 
 
-def _closing(cur: _Cursor, i: int) -> int:
-    """Read 附件说明, 署名/成文日期, 附注, contacts and 版记 from line `i` on; return where the body ends."""
+def _signed_date(cur: _Cursor, i: int) -> tuple[int, date, int, int] | None:
+    """The 成文日期 after the text: the first date line under a signature, else the first date line.
+    A signed date typed without 年月日 (`2023515`) is read under a signature only."""
+    first: tuple[int, date, int, int] | None = None
+    for j in range(i, len(cur.lines)):
+        ln = cur.lines[j]
+        t = ln.text.strip()
+        if _PRINTED_RE.match(t):
+            continue
+        found = date_line(ln.text)
+        signed = j > i and _is_signature(cur.lines[j - 1].text)
+        if found is None and signed:
+            packed = packed_date(t)
+            if packed:
+                cur.doc.problems.append(
+                    Issue(code="issue_date.unpunctuated", message=f"成文日期 printed as `{t}`, read as {packed.isoformat()}", severity="info")
+                )
+                return j, packed, ln.start, ln.end
+        if found is None:
+            continue
+        hit = (j, found.value, ln.start + found.start, ln.start + found.end)
+        if signed:
+            return hit
+        first = first or hit
+    return first
+
+
+def _is_signature(text: str) -> bool:
+    t = text.strip()
+    return bool(_SIGNATURE_LINE_RE.fullmatch(t)) and all(ORG_SUFFIX_RE.search(p) for p in split_issuers(t))
+
+
+def _closing(cur: _Cursor, i: int) -> tuple[int, int]:
+    """Read 附件说明, 署名/成文日期, 附注, contacts and 版记 from line `i` on.
+
+    Returns where the body ends and where the notice ends: the page's chrome after the
+    成文日期 or the 版记 (share buttons, footer) belongs to no field."""
     doc = cur.doc
     body_end = len(cur.lines)
+    signed = _signed_date(cur, i)
+    if signed:
+        j, when, start, end = signed
+        doc.issue_date = when.isoformat()
+        cur.mark("issue_date", start, end)
+        sig = _signature_start(cur, j, i)
+        body_end = sig
+        cur.signature = [n for ln in cur.lines[sig:j] for n in split_issuers(ln.text)]
+    signed_at = signed[0] if signed else len(cur.lines)
+    closed = signed is not None
+    notice_end = len(cur.lines)
     j = i
     while j < len(cur.lines):
         ln = cur.lines[j]
         t = ln.text.strip()
         attach = _ATTACH_RE.match(t)
-        if attach:
+        if attach and j < signed_at:
             body_end = min(body_end, j)
             j = _attachments(cur, j, attach)
             continue
@@ -228,49 +348,44 @@ def _closing(cur: _Cursor, i: int) -> int:
             body_end = min(body_end, j)
             doc.cc = expand_list(cc.group(1))
             cur.mark("cc", ln.start, ln.end)
+            closed = True
         elif (pm := _PRINTED_RE.match(t)) is not None:
             body_end = min(body_end, j)
             doc.printed_by = pm.group("org").strip() or None
             when = parse_date(pm.group("date"))
             doc.printed_date = when.isoformat() if when else None
             cur.mark("printed_by", ln.start, ln.end)
-        elif _is_date_line(t):
-            body_end = min(body_end, j)
-            when = parse_date(t)
-            if when:
-                doc.issue_date = when.isoformat()
-                m = _DATE_RE.search(t)
-                assert m is not None
-                cur.mark("issue_date", ln.start + m.start(), ln.start + m.end())
-            body_end = min(body_end, _signature_start(cur, j, i))
+            closed = True
         elif _NOTE_RE.match(t) and j > i:
             doc.notes.append(t)
             cur.mark(f"notes[{len(doc.notes) - 1}]", ln.start, ln.end)
         elif _CONTACT_START_RE.match(t):
             body_end = min(body_end, j)
+        elif closed and j > signed_at and is_chrome(t):
+            notice_end = j
+            break
         j += 1
-    return body_end
-
-
-def _is_date_line(t: str) -> bool:
-    m = _DATE_RE.search(t)
-    return bool(m) and m.end() == len(t) and len(t) - (m.end() - m.start()) <= 20
+    return min(body_end, notice_end), notice_end
 
 
 def _signature_start(cur: _Cursor, date_line: int, floor: int) -> int:
-    """署名 lines stand just above the 成文日期 (§7.3.5): short lines with no punctuation."""
+    """署名 lines stand just above the 成文日期 (§7.3.5): up to three agency names."""
     k = date_line
-    while k - 1 >= floor and re.fullmatch(r"[\u4e00-\u9fff（）() ]{2,30}", cur.lines[k - 1].text) and date_line - k < 3:
+    while k - 1 >= floor and date_line - k < 3 and _is_signature(cur.lines[k - 1].text):
         k -= 1
     return k
 
 
 def _attachments(cur: _Cursor, j: int, first: re.Match[str]) -> int:
-    """附件说明 (§7.3.4): `附件：名称`, or `附件：1.名称` with the next items on the following lines."""
+    """附件说明 (§7.3.4): `附件：名称`, `附件：1.名称` with the next items on the following lines,
+    or `附件：` with the name on the next line."""
     doc = cur.doc
     items = [(first.group(1), cur.lines[j].start + first.start(1), cur.lines[j].end)]
     k = j + 1
-    if _ITEM_NUMBER_RE.match(first.group(1)):
+    if not first.group(1).strip() and k < len(cur.lines) and layout.is_attachment_name(cur.lines[k].text):
+        items = [(cur.lines[k].text, cur.lines[k].start, cur.lines[k].end)]
+        k += 1
+    if _ITEM_NUMBER_RE.match(items[0][0]):
         while k < len(cur.lines) and _ITEM_NUMBER_RE.match(cur.lines[k].text):
             items.append((cur.lines[k].text, cur.lines[k].start, cur.lines[k].end))
             k += 1
@@ -314,9 +429,9 @@ def _body_analysis(cur: _Cursor, first: int, last: int) -> None:
         doc.upstream.append(ref.ref)
 
 
-def _contacts(cur: _Cursor, first: int) -> None:
+def _contacts(cur: _Cursor, first: int, last: int) -> None:
     doc = cur.doc
-    lines = [(ln.text, ln.start) for ln in cur.lines[first:]]
+    lines = [(ln.text, ln.start) for ln in cur.lines[first:last]]
     for fc in contacts.find_contacts(lines):
         if fc.start >= 0:
             cur.mark(f"contacts[{len(doc.contacts)}]", fc.start, fc.end)
@@ -326,22 +441,39 @@ def _contacts(cur: _Cursor, first: int) -> None:
 def parse_document(lines: list[TextLine], text: Text, pages: list[Page]) -> Document:
     """One document from its normalised lines (a slice of the file's lines)."""
     doc = Document()
-    cur = _Cursor(lines, text, pages, doc)
-    i = _header(cur)
-    i = _title(cur, i)
-    doc.title = space_joint_issuers(doc.title) if doc.title else None
-    _issuers(doc)
+    cur = _Cursor(segment_lines(lines), text, pages, doc)
+    i = _head(cur)
     i = _recipients(cur, i)
-    body_end = _closing(cur, i)
+    body_end, notice_end = _closing(cur, i)
+    if doc.issue_date is None:
+        _unsigned_date(cur)
+    _issuers(cur)
+    doc.title = space_joint_issuers(doc.title) if doc.title else None
     _body_analysis(cur, i, body_end)
-    _contacts(cur, i)
+    _contacts(cur, i, notice_end)
     if lines:
         doc.span = Span(start=lines[0].start, end=lines[-1].end)
         doc.pages = sorted({p for p in (locate(text, pages, ln.start, ln.end).page for ln in lines if ln.text) if p is not None})
     if not doc.title:
-        doc.problems.append(Issue(code="title.missing", message="no 标题 found after the 版头"))
+        doc.problems.append(Issue(code="title.missing", message="no 标题 found in the head"))
     _space_titles(doc)
     return doc
+
+
+def _unsigned_date(cur: _Cursor) -> None:
+    """No signed date after the text: the metadata's 成文日期, else a date under the title or 文号
+    (never a 发布日期: a site's posting date is not the document's)."""
+    field = cur.meta.get("signed")
+    if field:
+        found = date_line(field.value, max_other=0)
+        if found:
+            cur.doc.issue_date = found.value.isoformat()
+            cur.mark("issue_date", field.start + found.start, field.start + found.end)
+            return
+    if cur.head_date:
+        when, start, end = cur.head_date
+        cur.doc.issue_date = when.isoformat()
+        cur.mark("issue_date", start, end)
 
 
 def _space_titles(doc: Document) -> None:

@@ -20,7 +20,21 @@ from pipeline.parsing.docnumber import canonical, find_numbers
 
 _BOOK_RE = re.compile(r"《([^《》]*(?:《[^《》]*》[^《》]*)*)》")
 _FORWARD_TITLE_RE = re.compile(r"转发\s*《(?P<title>.+)》")
-_FORWARD_BODY_RE = re.compile(r"现将\s*《(?P<title>.+?)》\s*(?:[（(](?P<number>[^（()）]*?号)[）)])?\s*(?:等文件)?\s*转发")
+# `现将《X》（文号）转发给你们`, `现将农业部办公厅《X》（…号，以下简称…）转给你们`, `…层转你们`.
+_FORWARD_VERB = r"(?:转发|转给|层转)"
+_NUMBER_AFTER = r"(?:[（(](?P<number>[^（()）]*?号)[^（()）]*[）)])?"
+_FORWARD_BODY_RE = re.compile(
+    rf"现将\s*(?P<who>[^，。；：《]{{0,30}}?)\s*《(?P<title>.+?)》\s*{_NUMBER_AFTER}\s*(?:等文件)?\s*{_FORWARD_VERB}"
+)
+# `…下发了《X》（文号），……现将该《通知》转发给你们`: the document named before, forwarded by a
+# word that stands for it (该通知, 文件, 上述文件) later in the paragraph.
+_FORWARD_BACK_RE = re.compile(
+    rf"现将\s*(?:该|此|上述|这一|有关|以上)?\s*(?:文件|通知|函|意见|《[^《》]{{1,8}}》)\s*(?:精神)?\s*{_FORWARD_VERB}"
+)
+_GENERIC_NAME_RE = re.compile(r"(?:通知|文件|函|意见|决定|办法|方案|规定|细则|要点)")
+_NAMED_WITH_NUMBER_RE = re.compile(r"《(?P<title>[^《》]*(?:《[^《》]*》[^《》]*)*)》\s*[（(](?P<number>[^（()）]*?号)[^（()）]*[）)]")
+# A 文号 printed out of order (`安办函2015〔33〕号`) is still the document's number: kept as printed.
+_LOOSE_NUMBER_RE = re.compile(r"^[\u4e00-\u9fff]{1,12}[〔\[［(（]?\d{2,4}[〕\]］)）]?[〔\[［(（]?第?\d{1,5}[〕\]］)）]?号$")
 _CITE_CUE_RE = re.compile(r"(?:根据|按照|依据|依照|遵照|参照|贯彻落实|为贯彻|为落实|落实)")
 _ISSUER_TAIL_RE = re.compile(r"(?:近日|日前|此前|联合|共同)?(?:印发|制定|出台|下发|发布|发出|颁布)?的?$")
 _CLAUSE_END = "，。；！？：,;"
@@ -75,11 +89,31 @@ def forwards(title: str | None, body: str, body_offset: int) -> list[FoundRefere
     body_refs: list[FoundReference] = []
     for m in _FORWARD_BODY_RE.finditer(body):
         t = _as_own_title(m.group("title"))
-        number = canonical(m.group("number")) if m.group("number") else None
+        if _GENERIC_NAME_RE.fullmatch(t):
+            continue  # `现将该《通知》转发`: a word standing for a document named before
+        who = m.group("who").strip()
+        issuer = who if who and ORG_SUFFIX_RE.search(who) else first_issuer(t)
         body_refs.append(
             FoundReference(
-                ref=Upstream(relation="forwards", title=t, doc_number=number, issuer=first_issuer(t)),
+                ref=Upstream(relation="forwards", title=t, doc_number=number_of(m.group("number")), issuer=issuer),
                 start=body_offset + m.start(),
+                end=body_offset + m.end(),
+            )
+        )
+    for m in _FORWARD_BACK_RE.finditer(body):
+        if any(r.start <= body_offset + m.start() < r.end for r in body_refs):
+            continue
+        paragraph_start = body.rfind("\n", 0, m.start()) + 1
+        named = list(_NAMED_WITH_NUMBER_RE.finditer(body, paragraph_start, m.start()))
+        if not named:
+            continue
+        n = named[-1]
+        t = _as_own_title(n.group("title"))
+        issuer = _citing_issuer(_clause_before(body, paragraph_start, n.start())) or first_issuer(t)
+        body_refs.append(
+            FoundReference(
+                ref=Upstream(relation="forwards", title=t, doc_number=number_of(n.group("number")), issuer=issuer),
+                start=body_offset + n.start(),
                 end=body_offset + m.end(),
             )
         )
@@ -95,6 +129,24 @@ def forwards(title: str | None, body: str, body_offset: int) -> list[FoundRefere
             ref.ref.title, ref.ref.issuer = t, first_issuer(t)
             return body_refs
     return [FoundReference(ref=Upstream(relation="forwards", title=t, issuer=first_issuer(t)), start=-1, end=-1)] + body_refs
+
+
+def number_of(text: str | None) -> str | None:
+    """The 文号 in brackets after a title: canonical, or as printed where its order is not the
+    standard's (`安办函2015〔33〕号`), so the reference still names its document."""
+    if not text:
+        return None
+    found = canonical(text)
+    if found:
+        return found
+    loose = re.sub(r"\s+", "", text)
+    return loose if _LOOSE_NUMBER_RE.match(loose) else None
+
+
+def _clause_before(body: str, floor: int, at: int) -> str:
+    """The words of the clause that ends at `at` (`日前，国家工商总局等联合下发了`)."""
+    start = max(floor, *(body.rfind(c, floor, at) + 1 for c in "，。；,;"))
+    return body[start:at]
 
 
 def cites(body: str, body_offset: int, skip_titles: list[str]) -> list[FoundReference]:

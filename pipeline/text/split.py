@@ -13,7 +13,7 @@ import re
 
 from pydantic import BaseModel
 
-from pipeline.parsing.docnumber import DOCNUMBER_LINE_RE
+from pipeline.parsing.docnumber import DOCNUMBER_LINE_RE, parse_line
 
 
 class TextLine(BaseModel):
@@ -76,10 +76,18 @@ def split_documents(lines: list[TextLine], pages: list[int | None] | None = None
     """
     number_lines = [i for i, line in enumerate(lines) if DOCNUMBER_LINE_RE.match(line.text)]
     starts = [0]
+    seen: set[str] = set()
     for i in number_lines:
+        number = _number_of(lines[i].text)
+        if number in seen:
+            # The same 文号 again: a page's heading block, then the document printed under it
+            # (law databases, wikis), or the 文号 repeated in a metadata block. One document.
+            continue
         start = _header_start(lines, i, starts[-1] + 1, pages)
         if start > starts[-1] and _has_body_before(lines, starts[-1], start):
             starts.append(start)
+            seen = set()
+        seen.add(number)
     return [DocSlice(first=a, last=b) for a, b in zip(starts, starts[1:] + [len(lines)])]
 
 
@@ -89,3 +97,8 @@ def _has_body_before(lines: list[TextLine], first: int, start: int) -> bool:
     The first 文号 of a file belongs to the first document, whatever stands above it.
     """
     return any(DOCNUMBER_LINE_RE.match(line.text) for line in lines[first:start]) or start - first > _MAX_HEADER_LINES
+
+
+def _number_of(text: str) -> str:
+    found = parse_line(text)
+    return found.canonical if found else text

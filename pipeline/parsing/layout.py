@@ -1,0 +1,250 @@
+"""Where a notice's head elements stand, whatever the page's layout.
+
+GB/T 9704 prints 版头 → 文号 → 标题 → 主送; a web page or a Word copy prints the title first,
+then source and date lines, then the 文号 or none; a 政府信息公开 page adds a metadata block;
+a law database prints a heading, a block and the document again. So each element is found by
+what it is, inside the head: the lines before the 主送机关 (or, without one, before the first
+sentence), leaving out the page's chrome (`pipeline.parsing.junk`).
+
+- the 标题 (§7.3.2): the line(s) ending in a 文种, nearest the 主送, rejoined across lines;
+- the 文号 (§7.2.4): a line of its own, or in brackets after the title (`…的通知（劳社厅函
+  〔2005〕306号）`), or with the date under the title (`（劳社厅发[2003]4号 2003年2月25日）`);
+- dates: `2024年10月25日`, `二〇二四年十月二十五日`, `2019.1.3`, `2009-6-5` standing alone.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import cn2an
+from pydantic import BaseModel
+
+from pipeline.parsing.agencies import ORG_SUFFIX_RE, looks_like_recipients
+from pipeline.parsing.docnumber import DOCNUMBER_RE, FoundNumber, parse_line, parse_match
+from pipeline.parsing.junk import is_chrome, simplified, site_tag, spam_prefix
+from pipeline.text.reflow import DOC_TYPES
+from pipeline.text.split import TextLine
+
+
+# --- dates ----------------------------------------------------------------------------------
+
+_NUMERAL = "0-9〇○零一二三四五六七八九十"
+_DATE_RE = re.compile(rf"([{_NUMERAL}]{{4}})\s*年\s*([{_NUMERAL}]{{1,3}})\s*月\s*([{_NUMERAL}]{{1,3}})\s*日")
+# `2019.1.3`, `2009-6-5`, `2017/10/13`: a signed date typed in figures, year first. A posting
+# stamp carries a time (`2011-05-09 14:05`) or puts the day first (`01.06.2015`): not these.
+_FIGURES_DATE_RE = re.compile(r"^((?:19|20)\d{2})\s*([.\-/．])\s*(\d{1,2})\s*\2\s*(\d{1,2})$")
+_YEAR_DIGITS = {"〇": 0, "○": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def parse_date(text: str) -> date | None:
+    """`2024年10月25日`, `二〇二四年十月二十五日`, `二○○六年三月五日` → a date."""
+    m = _DATE_RE.search(text)
+    if not m:
+        return None
+    year_text, month_text, day_text = m.groups()
+    try:
+        # A year is read digit by digit: 二〇二三 → 2023 (〇 U+3007 and ○ U+25CB both serve as zero).
+        year = int("".join(c if c.isdigit() else str(_YEAR_DIGITS[c]) for c in year_text))
+        return date(year, _small_number(month_text), _small_number(day_text))
+    except (ValueError, KeyError):  # not a calendar date (`二〇二四年十三月…`, `十` inside a year)
+        return None
+
+
+def _small_number(text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    return int(cn2an.cn2an(text.replace("〇", "零").replace("○", "零"), "smart"))
+
+
+class DateFound(BaseModel):
+    value: date
+    start: int  # in the line
+    end: int
+
+
+def date_line(text: str, max_other: int = 20) -> DateFound | None:
+    """The date of a line that is a date (a 成文日期), with at most `max_other` other characters
+    before it (a signature on the same line)."""
+    t = text.rstrip()
+    m = _DATE_RE.search(t)
+    if m and m.end() == len(t) and len(t) - (m.end() - m.start()) <= max_other:
+        when = parse_date(m.group(0))
+        return DateFound(value=when, start=m.start(), end=m.end()) if when else None
+    f = _FIGURES_DATE_RE.match(t.strip())
+    if f:
+        try:
+            when = date(int(f.group(1)), int(f.group(3)), int(f.group(4)))
+        except ValueError:
+            return None
+        lead = len(t) - len(t.lstrip())
+        return DateFound(value=when, start=lead, end=len(t))
+    return None
+
+
+def packed_date(text: str) -> date | None:
+    """`2023515`: a signed date whose 年月日 the page lost, read only where one reading is a date."""
+    t = text.strip()
+    if not re.fullmatch(r"(?:19|20)\d{4,6}", t):
+        return None
+    year, rest = int(t[:4]), t[4:]
+    readings = set()
+    for cut in range(1, len(rest)):
+        month, day = rest[:cut], rest[cut:]
+        if len(month) > 2 or len(day) > 2 or month.startswith("0") and len(month) == 1:
+            continue
+        try:
+            readings.add(date(year, int(month), int(day)))
+        except ValueError:
+            continue
+    return readings.pop() if len(readings) == 1 else None
+
+
+# --- the title ------------------------------------------------------------------------------
+
+_TYPE_END_RE = re.compile(f"(?:{'|'.join(DOC_TYPES)})$")
+# A 文号 in brackets after the title, maybe with the date: `（劳社厅发[2003]4号 2003年2月25日）`.
+_BRACKETED_NUMBER_RE = re.compile(r"[（(]\s*(?P<inner>[^（()）]*?号)\s*(?P<date>[^（()）]*?日)?\s*[）)]\s*$")
+_LABEL_PREFIX_RE = re.compile(r"^[^：:《“]{1,20}[：:]\s*")
+_SENTENCE_RE = re.compile(r"[。！？；!?;]")
+
+
+class TitleFound(BaseModel):
+    """A title found in the head: its lines, its span in each, and what stood in brackets after it."""
+
+    first: int  # line indices, inclusive
+    last: int
+    start: int  # span in the file's normalised text (may cross lines)
+    end: int
+    text: str
+    number: FoundNumber | None = None  # a 文号 printed in brackets after it (span in the text)
+    date: DateFound | None = None
+    date_offset: int = 0
+
+
+def _core(text: str) -> tuple[int, int]:
+    """The title inside a line: without a site tag, spam words, a `标题：` label, a bullet."""
+    start = site_tag(text)
+    start += spam_prefix(text[start:])
+    rest = text[start:]
+    label = _LABEL_PREFIX_RE.match(rest)
+    if label and "关于" not in rest[: label.end()]:
+        start += label.end()
+    while start < len(text) and text[start] in " •·\t":
+        start += 1
+    return start, len(text.rstrip())
+
+
+def is_title(text: str) -> bool:
+    """A title's words (§7.3.2): 事由 and 文种, no sentence, no colon at the end."""
+    s = re.sub(r"\s+", "", simplified(text))
+    if len(s) < 6 or len(s) > 150 or _SENTENCE_RE.search(s) or not _TYPE_END_RE.search(s):
+        return False
+    return len(s) >= 8 or "关于" in s
+
+
+def title_in_line(ln: TextLine) -> TitleFound | None:
+    text = ln.text
+    start, end = _core(text)
+    number = None
+    when = None
+    bracket = _BRACKETED_NUMBER_RE.search(text, start)
+    if bracket:
+        inner = bracket.group("inner")
+        m = DOCNUMBER_RE.search(inner)
+        if m and m.start() == 0 and m.end() == len(inner):
+            found = parse_match(m, trim=False)
+            if found:
+                offset = ln.start + bracket.start("inner")
+                number = found.model_copy(update={"start": found.start + offset, "end": found.end + offset})
+                if bracket.group("date"):
+                    when = date_line(bracket.group("date"), max_other=2)
+                end = bracket.start()
+    core = text[start:end].strip()
+    if not is_title(core):
+        return None
+    lead = len(text[start:end]) - len(text[start:end].lstrip())
+    found = TitleFound(first=0, last=0, start=ln.start + start + lead, end=ln.start + start + lead + len(core), text=core, number=number)
+    if when and bracket:
+        found.date = when
+        found.date_offset = ln.start + bracket.start("date")
+    return found
+
+
+def _joined_title(lines: list[TextLine], i: int, stop: int, skip: set[int]) -> TitleFound | None:
+    """A title broken over two to four lines: an issuer line or a `关于…` line, then the rest."""
+    first = lines[i].text.strip()
+    if not first or _SENTENCE_RE.search(first) or first.endswith(("：", ":")) or _TYPE_END_RE.search(simplified(first)):
+        return None
+    opens = simplified(first).startswith(("关于", "转发", "印发")) or (len(first) <= 30 and bool(ORG_SUFFIX_RE.search(first)))
+    if not opens:
+        return None
+    parts = [lines[i]]
+    for j in range(i + 1, min(i + 4, stop)):
+        t = lines[j].text.strip()
+        if j in skip or not t or is_chrome(t) or _SENTENCE_RE.search(t) or t.endswith(("：", ":")) or len(t) > 60:
+            return None
+        parts.append(lines[j])
+        text = "".join(p.text.strip() for p in parts)
+        if _TYPE_END_RE.search(simplified(t)):
+            if not is_title(text) or "关于" not in simplified(text) and not simplified(first).startswith(("转发", "印发")):
+                return None
+            return TitleFound(first=i, last=j, start=parts[0].start, end=parts[-1].end, text=text)
+    return None
+
+
+def find_title(lines: list[TextLine], stop: int, skip: set[int]) -> TitleFound | None:
+    """The title nearest the 主送 (line `stop`): the document's own, not the page's heading."""
+    best: TitleFound | None = None
+    for i in range(stop):
+        if i in skip or is_chrome(lines[i].text):
+            continue
+        found = title_in_line(lines[i])
+        if found:
+            found.first = found.last = i
+        else:
+            found = _joined_title(lines, i, stop, skip)
+        if found and (best is None or found.first > best.last):
+            best = found  # a later title; one inside the best's lines is a piece of it
+    return best
+
+
+# --- the head's extent ----------------------------------------------------------------------------
+
+
+def body_start(lines: list[TextLine], skip: set[int]) -> tuple[int, int | None]:
+    """Where the head ends: the 主送机关 line (its index returned too), else the first sentence."""
+    for i, ln in enumerate(lines):
+        t = ln.text.strip()
+        if i in skip or not t or is_chrome(t):
+            continue
+        if looks_like_recipients(t):
+            return i, i
+        if _SENTENCE_RE.search(t) or t.endswith(("：", ":")):
+            return i, None
+    return len(lines), None
+
+
+def number_lines(lines: list[TextLine], stop: int, skip: set[int]) -> list[tuple[int, FoundNumber]]:
+    """文号 printed alone on a line before `stop`."""
+    out = []
+    for i in range(stop):
+        if i in skip:
+            continue
+        found = parse_line(lines[i].text)
+        if found:
+            out.append((i, found.model_copy(update={"start": found.start + lines[i].start, "end": found.end + lines[i].start})))
+    return out
+
+
+def is_attachment_name(text: str) -> bool:
+    """The line under a bare `附件：` that names the attachment (not a table, a date or a sentence)."""
+    t = text.strip()
+    return (
+        0 < len(t) <= 80
+        and bool(re.search(r"[\u4e00-\u9fff]", t))
+        and not _SENTENCE_RE.search(t)
+        and not re.match(r"[\u2500-\u257f|]", t)
+        and date_line(t) is None
+        and not is_chrome(t)
+    )
