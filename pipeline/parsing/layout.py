@@ -143,31 +143,57 @@ def is_title(text: str) -> bool:
     return len(s) >= 8 or "关于" in s
 
 
+class Bracketed(BaseModel):
+    """A 文号 in brackets, maybe with the date, and where the bracket opens in its line."""
+
+    at: int
+    number: FoundNumber
+    date: DateFound | None = None
+    date_offset: int = 0
+
+
+def _bracketed(ln: TextLine, start: int = 0) -> Bracketed | None:
+    """`…（劳社厅发[2003]4号 2003年2月25日）` ending the line: spans in the file's text."""
+    text = ln.text
+    bracket = _BRACKETED_NUMBER_RE.search(text, start)
+    if not bracket:
+        return None
+    inner = bracket.group("inner")
+    m = DOCNUMBER_RE.search(inner)
+    if not m or m.start() != 0 or m.end() != len(inner):
+        return None
+    found = parse_match(m, trim=False)
+    if found is None:
+        return None
+    offset = ln.start + bracket.start("inner")
+    out = Bracketed(at=bracket.start(), number=found.model_copy(update={"start": found.start + offset, "end": found.end + offset}))
+    if bracket.group("date"):
+        out.date = date_line(bracket.group("date"), max_other=2)
+        out.date_offset = ln.start + bracket.start("date")
+    return out
+
+
+def bracketed_line(ln: TextLine) -> Bracketed | None:
+    """A line that is only a bracketed 文号 (and date), printed under a title."""
+    found = _bracketed(ln)
+    return found if found and found.at == len(ln.text) - len(ln.text.lstrip()) else None
+
+
 def title_in_line(ln: TextLine) -> TitleFound | None:
     text = ln.text
     start, end = _core(text)
-    number = None
-    when = None
-    bracket = _BRACKETED_NUMBER_RE.search(text, start)
-    if bracket:
-        inner = bracket.group("inner")
-        m = DOCNUMBER_RE.search(inner)
-        if m and m.start() == 0 and m.end() == len(inner):
-            found = parse_match(m, trim=False)
-            if found:
-                offset = ln.start + bracket.start("inner")
-                number = found.model_copy(update={"start": found.start + offset, "end": found.end + offset})
-                if bracket.group("date"):
-                    when = date_line(bracket.group("date"), max_other=2)
-                end = bracket.start()
+    bracket = _bracketed(ln, start)
+    if bracket and bracket.at > start:
+        end = bracket.at
+    else:
+        bracket = None
     core = text[start:end].strip()
     if not is_title(core):
         return None
     lead = len(text[start:end]) - len(text[start:end].lstrip())
-    found = TitleFound(first=0, last=0, start=ln.start + start + lead, end=ln.start + start + lead + len(core), text=core, number=number)
-    if when and bracket:
-        found.date = when
-        found.date_offset = ln.start + bracket.start("date")
+    found = TitleFound(first=0, last=0, start=ln.start + start + lead, end=ln.start + start + lead + len(core), text=core)
+    if bracket:
+        found.number, found.date, found.date_offset = bracket.number, bracket.date, bracket.date_offset
     return found
 
 
@@ -235,6 +261,11 @@ def number_lines(lines: list[TextLine], stop: int, skip: set[int]) -> list[tuple
         if found:
             out.append((i, found.model_copy(update={"start": found.start + lines[i].start, "end": found.end + lines[i].start})))
     return out
+
+
+def bracketed_lines(lines: list[TextLine], stop: int, skip: set[int]) -> list[tuple[int, Bracketed]]:
+    """`（文号 date）` lines before `stop`."""
+    return [(i, b) for i in range(stop) if i not in skip and (b := bracketed_line(lines[i])) is not None]
 
 
 def is_attachment_name(text: str) -> bool:

@@ -36,7 +36,7 @@ _NAMED_WITH_NUMBER_RE = re.compile(r"《(?P<title>[^《》]*(?:《[^《》]*》[
 # A 文号 printed out of order (`安办函2015〔33〕号`) is still the document's number: kept as printed.
 _LOOSE_NUMBER_RE = re.compile(r"^[\u4e00-\u9fff]{1,12}[〔\[［(（]?\d{2,4}[〕\]］)）]?[〔\[［(（]?第?\d{1,5}[〕\]］)）]?号$")
 _CITE_CUE_RE = re.compile(r"(?:根据|按照|依据|依照|遵照|参照|贯彻落实|为贯彻|为落实|落实)")
-_ISSUER_TAIL_RE = re.compile(r"(?:近日|日前|此前|联合|共同)?(?:印发|制定|出台|下发|发布|发出|颁布)?的?$")
+_ISSUER_TAIL_RE = re.compile(r"(?:近日|日前|此前|联合|共同)?(?:印发|制定|出台|下发|发布|发出|颁布)?了?的?$")
 _CLAUSE_END = "，。；！？：,;"
 
 

@@ -229,8 +229,20 @@ def pair_brackets(line: Line) -> None:
                 chars[j], chars[i] = "（", "）"
 
 
+# Mirror sites gloss characters with their pinyin in brackets (`轉(zhuǎn)發(fā)`): a tone-marked
+# syllable right after a Chinese character is never part of what the notice printed
+# (`传真(fax)` and `(at)` carry no tone mark and stay).
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+_PINYIN_GLOSS_RE = re.compile(f"(?<=[{HAN}])[（(][a-zü]*[{_TONED}][a-zü{_TONED}]*[）)]")
+
+
+def _remove_pinyin_glosses(line: Line) -> None:
+    _drop_spans(line, [m.span() for m in _PINYIN_GLOSS_RE.finditer(line.text)])
+
+
 def clean_line(line: Line) -> None:
     _remove_watermark(line)
+    _remove_pinyin_glosses(line)
     _translate(line)
     _collapse_spaces(line)
     if _PAGE_NUMBER_RE.match(line.text):

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from statistics import median
 
 from models import Box
-from pipeline.parsing.agencies import ORG_SUFFIX_RE, names_boundary
+from pipeline.parsing.agencies import ORG_SUFFIX_RE, looks_like_recipients, names_boundary
+from pipeline.parsing.junk import is_chrome
 from pipeline.parsing.docnumber import DOCNUMBER_LINE_RE
 from pipeline.text.clean import HAN, HAN_RE, Line
 
@@ -157,7 +158,7 @@ def _signature_lines(lines: list[Line]) -> set[int]:
     return found
 
 
-def _joins(prev: Line, nxt: Line, geo: dict[int, _Geometry | None]) -> str | None:
+def _joins(prev: Line, nxt: Line, geo: dict[int, _Geometry | None], unwrapped: frozenset[int] = frozenset()) -> str | None:
     """How `nxt` continues `prev` in running text: "" (the same paragraph) or None (a new element)."""
     a, b = prev.tail or prev.text, nxt.text
     if prev.box is not None and nxt.box is not None and prev.page == nxt.page and _same_row(prev.box, nxt.box):
@@ -188,9 +189,37 @@ def _joins(prev: Line, nxt: Line, geo: dict[int, _Geometry | None]) -> str | Non
         same_page_geo = geo.get(prev.page)
         full_box = same_page_geo is not None and same_page_geo.wrapped(prev.box, _next_word(b))
         return "" if _wrapped(a, b) or full_box else None
+    if prev.page in unwrapped:
+        return "" if _breaks_paragraph(a, b) else None
     if _ends_element(a) or not _wrapped(a, b):
         return None
     return ""
+
+
+def _unwrapped_pages(lines: list[Line]) -> frozenset[int]:
+    """Pages of text not wrapped at the printed width: a paragraph a line, as web pages and word
+    processors give it. Lines far wider than GB/T 9704's 28 characters say so."""
+    wide: dict[int, int] = {}
+    for ln in lines:
+        if ln.box is None and _width(ln.text) > _LINE_WIDTH + 2 * _WRAP_SLACK:
+            # One paragraph twice the printed width says it alone; a line a little over may be a
+            # table row or a joined field.
+            wide[ln.page] = wide.get(ln.page, 0) + (2 if _width(ln.text) > 2 * _LINE_WIDTH else 1)
+    return frozenset(page for page, n in wide.items() if n >= 2)
+
+
+def _breaks_paragraph(a: str, b: str) -> bool:
+    """In unwrapped text a line ends a paragraph or an element, unless a long paragraph stops
+    mid-sentence (a page break copied into the text) and the next line is no element of its own:
+    a title, a page's heading or stamp never runs into the next line."""
+    return (
+        _width(a) >= 2 * _LINE_WIDTH
+        and (bool(HAN_RE.match(a[-1])) or a[-1] in "，、")
+        and not _ends_element(a)
+        and not _TITLE_END_RE.search(a)
+        and not is_chrome(a)
+        and not looks_like_recipients(b)
+    )
 
 
 def _title_glue(a: str, b: str) -> str:
@@ -212,9 +241,13 @@ def _join(prev: Line, line: Line, glue: str) -> None:
 
 
 def _is_title_line(text: str) -> bool:
+    """A line that may continue a title after a 文号: not a field (`发布机关：…`), a date or page chrome."""
     return (
         not text.endswith(("：", ":"))
         and "。" not in text
+        and "：" not in text
+        and not _DATE_LINE_RE.match(text)
+        and not is_chrome(text)
         and not _MARKER_RE.match(text)
         and not _looks_like_docnumber_line(text)
     )
@@ -228,6 +261,7 @@ def reflow(lines: list[Line]) -> list[Line]:
     out: list[Line] = []
     title_lines = -1  # lines of the title read so far: 0 right after a 文号 line, -1 elsewhere
     signatures = _signature_lines(lines)
+    unwrapped = _unwrapped_pages(lines)
     for index, line in enumerate(lines):
         if not line.chars:
             continue
@@ -249,7 +283,7 @@ def reflow(lines: list[Line]) -> list[Line]:
             out.append(line)
             title_lines = -1
             continue
-        glue = _joins(out[-1], line, geo) if out else None
+        glue = _joins(out[-1], line, geo, unwrapped) if out else None
         if glue is not None:
             _join(out[-1], line, glue)
             continue

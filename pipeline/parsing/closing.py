@@ -1,0 +1,144 @@
+"""The end of a notice (GB/T 9704 §7.3.4–§8): 附件说明, 署名 and 成文日期, 附注, 抄送, 印发.
+
+A page's chrome after the 成文日期 or the 版记 (share buttons, the site's footer) ends the
+notice: nothing there becomes a field.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from models import Issue
+from pipeline.parsing import layout
+from pipeline.parsing.agencies import ORG_SUFFIX_RE, expand_list, split_issuers
+from pipeline.parsing.head import Cursor
+from pipeline.parsing.junk import is_chrome
+from pipeline.parsing.layout import date_line, packed_date, parse_date
+
+# 附件说明 (§7.3.4): `附件：名称`, `附件1、名称`, `附件一：名称`, `附件：` with the name below.
+_ATTACH_RE = re.compile(r"^附件\s*(?:[0-9一二三四五六七八九十]{1,3}\s*[：:、.．]?|[：:])\s*(.*)$")
+_ITEM_NUMBER_RE = re.compile(r"^\s*(\d+)\s*[.．、]\s*")
+_CC_RE = re.compile(r"^抄送\s*[：:]\s*(.*)$")
+_NUMERAL = "0-9〇○零一二三四五六七八九十"
+_PRINTED_RE = re.compile(rf"^(?P<org>.*?)\s*(?P<date>[{_NUMERAL}]{{4}}\s*年.{{1,4}}月.{{1,4}}日)\s*印发(?:\s*[（(][^（）()]*[）)])?$")
+_NOTE_RE = re.compile(r"^[（(].*[）)]$")
+_CONTACT_START_RE = re.compile(r"^(?:联系人|联系电话|联系方式|电话|手机|传真|电子邮箱|电子信箱|邮箱|地址|通讯地址|邮编|邮政编码)")
+# 署名 (§7.3.5): agency names, no punctuation, standing above the 成文日期.
+_SIGNATURE_LINE_RE = re.compile(r"[\u4e00-\u9fff（）() ·]{2,40}")
+
+
+def _signed_date(cur: Cursor, i: int) -> tuple[int, date, int, int] | None:
+    """The 成文日期 after the text: the first date line under a signature, else the first date line.
+    A signed date typed without 年月日 (`2023515`) is read under a signature only."""
+    first: tuple[int, date, int, int] | None = None
+    for j in range(i, len(cur.lines)):
+        ln = cur.lines[j]
+        t = ln.text.strip()
+        if _PRINTED_RE.match(t):
+            continue
+        found = date_line(ln.text)
+        signed = j > i and _is_signature(cur.lines[j - 1].text)
+        if found is None and signed:
+            packed = packed_date(t)
+            if packed:
+                cur.doc.problems.append(
+                    Issue(code="issue_date.unpunctuated", message=f"成文日期 printed as `{t}`, read as {packed.isoformat()}", severity="info")
+                )
+                return j, packed, ln.start, ln.end
+        if found is None:
+            continue
+        hit = (j, found.value, ln.start + found.start, ln.start + found.end)
+        if signed:
+            return hit
+        first = first or hit
+    return first
+
+
+def _is_signature(text: str) -> bool:
+    t = text.strip()
+    return bool(_SIGNATURE_LINE_RE.fullmatch(t)) and all(ORG_SUFFIX_RE.search(p) for p in split_issuers(t))
+
+
+def read_closing(cur: Cursor, i: int) -> tuple[int, int]:
+    """Read 附件说明, 署名/成文日期, 附注, contacts and 版记 from line `i` on.
+
+    Returns where the body ends and where the notice ends: the page's chrome after the
+    成文日期 or the 版记 (share buttons, footer) belongs to no field."""
+    doc = cur.doc
+    body_end = len(cur.lines)
+    signed = _signed_date(cur, i)
+    if signed:
+        j, when, start, end = signed
+        doc.issue_date = when.isoformat()
+        cur.mark("issue_date", start, end)
+        sig = _signature_start(cur, j, i)
+        body_end = sig
+        cur.signature = [n for ln in cur.lines[sig:j] for n in split_issuers(ln.text)]
+    signed_at = signed[0] if signed else len(cur.lines)
+    closed = signed is not None
+    notice_end = len(cur.lines)
+    j = i
+    while j < len(cur.lines):
+        ln = cur.lines[j]
+        t = ln.text.strip()
+        attach = _ATTACH_RE.match(t)
+        if attach and j < signed_at:
+            body_end = min(body_end, j)
+            j = _attachments(cur, j, attach)
+            continue
+        cc = _CC_RE.match(t)
+        if cc:
+            body_end = min(body_end, j)
+            doc.cc = expand_list(cc.group(1))
+            cur.mark("cc", ln.start, ln.end)
+            closed = True
+        elif (pm := _PRINTED_RE.match(t)) is not None:
+            body_end = min(body_end, j)
+            doc.printed_by = pm.group("org").strip() or None
+            when = parse_date(pm.group("date"))
+            doc.printed_date = when.isoformat() if when else None
+            cur.mark("printed_by", ln.start, ln.end)
+            closed = True
+        elif _NOTE_RE.match(t) and j > i:
+            doc.notes.append(t)
+            cur.mark(f"notes[{len(doc.notes) - 1}]", ln.start, ln.end)
+        elif _CONTACT_START_RE.match(t):
+            body_end = min(body_end, j)
+        elif closed and j > signed_at and is_chrome(t):
+            notice_end = j
+            break
+        j += 1
+    return min(body_end, notice_end), notice_end
+
+
+def _signature_start(cur: Cursor, date_line: int, floor: int) -> int:
+    """署名 lines stand just above the 成文日期 (§7.3.5): up to three agency names."""
+    k = date_line
+    while k - 1 >= floor and date_line - k < 3 and _is_signature(cur.lines[k - 1].text):
+        k -= 1
+    return k
+
+
+def _attachments(cur: Cursor, j: int, first: re.Match[str]) -> int:
+    """附件说明 (§7.3.4): `附件：名称`, `附件：1.名称` with the next items on the following lines,
+    or `附件：` with the name on the next line."""
+    doc = cur.doc
+    items = [(first.group(1), cur.lines[j].start + first.start(1), cur.lines[j].end)]
+    k = j + 1
+    if not first.group(1).strip() and k < len(cur.lines) and layout.is_attachment_name(cur.lines[k].text):
+        items = [(cur.lines[k].text, cur.lines[k].start, cur.lines[k].end)]
+        k += 1
+    if _ITEM_NUMBER_RE.match(items[0][0]):
+        while k < len(cur.lines) and _ITEM_NUMBER_RE.match(cur.lines[k].text):
+            items.append((cur.lines[k].text, cur.lines[k].start, cur.lines[k].end))
+            k += 1
+    for text, start, end in items:
+        number = _ITEM_NUMBER_RE.match(text)
+        name = text[number.end() :] if number else text
+        if name.strip():
+            doc.attachments.append(name.strip())
+            cur.mark(f"attachments[{len(doc.attachments) - 1}]", start + (number.end() if number else 0), end)
+    return k
+
+
