@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install system run serve test test-fast fixtures record bench bench-ablation clean
+.PHONY: install system run serve test test-fast fixtures record bench bench-ablation accuracy clean
 
 install: system $(STAMP)
 
@@ -58,6 +58,13 @@ record: install
 bench: install
 	$(PY) bench/ocr_quality.py --steps default
 	$(PY) bench/ingest_bench.py
+
+# Accuracy per field on the real notices in ../shared/real, as text and as scans of them rendered
+# into build/real-scans in two faces and two degradations (slow the first time: every scan is OCR'd;
+# the readings are kept beside the scans, so later runs only parse).
+accuracy: install
+	@scripts/system-deps.sh fonts
+	$(PY) bench/accuracy.py
 
 # The preparation steps one at a time, per engine (slow: about an hour on 2 cores).
 bench-ablation: install

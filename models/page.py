@@ -36,6 +36,17 @@ class Line(BaseModel):
     conf: float | None = Field(default=None, description="0..100, the engine's mean confidence")
 
 
+class LatinCheck(BaseModel):
+    """An e-mail or web address OCR read, read again by a Latin recogniser and reconciled."""
+
+    line: int = Field(description="index of the line in the page's lines")
+    read: str = Field(description="the page engine's reading")
+    reread: str | None = Field(default=None, description="what the Latin recogniser read on the address's crop")
+    value: str = Field(description="the reconciled address, now in the line's text")
+    certain: bool
+    reason: str | None = None
+
+
 class Page(BaseModel):
     """One page of an input file, read by OCR, from a PDF text layer, or from a text file."""
 
@@ -49,6 +60,7 @@ class Page(BaseModel):
     lines: list[Line] = Field(default_factory=list)
     seconds: float | None = Field(default=None, description="time spent reading this page")
     warnings: list[str] = Field(default_factory=list)
+    latin: list[LatinCheck] = Field(default_factory=list, description="addresses read twice (pipeline.reading.latin)")
 
     @property
     def raw_text(self) -> str:

@@ -4,6 +4,7 @@
     normalise      OCR text cleaned and reflowed, with a map back to the raw text
     split          the bundle cut into documents at each 版头
     parse          every GB/T 9704 element of each document, with provenance
+    mark_uncertain addresses OCR read that no second reading confirmed set apart for review
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pipeline import __version__
 from pipeline.text.normalise import normalise
 from pipeline.parsing.parse import parse_slices
 from pipeline.text.provenance import page_of
+from pipeline.reading.latin import mark_uncertain
 from pipeline.reading.read import read_file
 from pipeline.text.split import split_documents, text_lines
 
@@ -27,6 +29,7 @@ def parse_pages(pages: list[Page], *, file: str, kind: str, engine: str | None =
     lines = text_lines(text.text)
     line_pages = [page_of(text, line.start) for line in lines]
     documents = parse_slices(split_documents(lines, line_pages), lines, text, pages)
+    documents = [mark_uncertain(doc, pages) for doc in documents]
     result = FileResult(file=file, kind=kind, engine=engine, parser_version=PARSER_VERSION, documents=documents)
     if not any(d.title or d.doc_number for d in documents):
         result.problems.append(Issue(code="file.no_documents", message="no notice found: no 文号 and no title", severity="warning"))

@@ -6,10 +6,11 @@
 # Uses apt-get as root, sudo apt-get otherwise, and says what to run when neither works.
 set -euo pipefail
 
-packages=(tesseract-ocr tesseract-ocr-chi-sim graphviz)
+# tesseract-ocr-eng: the Latin re-read of e-mail addresses and numbers on scans (pipeline/reading/latin.py)
+packages=(tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng graphviz)
 case "${1:-}" in
-  fonts) packages+=(fonts-noto-cjk) ;;
-  test) packages+=(fonts-noto-cjk chromium chromium-driver) ;;
+  fonts) packages+=(fonts-noto-cjk fonts-arphic-uming fonts-arphic-ukai) ;;
+  test) packages+=(fonts-noto-cjk fonts-arphic-uming fonts-arphic-ukai chromium chromium-driver) ;;
 esac
 # Debian's python3 ships without venv/ensurepip; pyenv or upstream builds have them.
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then

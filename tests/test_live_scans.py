@@ -45,10 +45,14 @@ def _normalised_cer(pages, name: str) -> float:
 def test_live_reading(name: str, engine: str):
     read = read_file(_scan(name), engine=engine)
     assert _normalised_cer(read.pages, name) <= CER_CEILING[engine]
-    if engine != "rapidocr":
-        return
     result, _ = parse_pages(read.pages, file=name, kind=read.kind, engine=read.engine)
     got = [d.model_dump(mode="json") for d in result.documents]
+    # Whatever the engine misreads, no address it printed as certain may be one the notice lacks:
+    # a doubtful one stands in `uncertain` (pipeline.reading.latin).
+    labelled = {e for d in _label(name)["documents"] for c in d.get("contacts", []) for e in c.get("emails", [])}
+    assert {e for d in got for c in d["contacts"] for e in c["emails"]} <= labelled
+    if engine != "rapidocr":
+        return
     wrong = mismatches(got, _label(name)["documents"], scan=True)
     if f"{name}.rapidocr" in SCAN_LIMITS:
         assert wrong, "a known scan limit no longer shows: remove it from SCAN_LIMITS"

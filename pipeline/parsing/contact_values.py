@@ -44,6 +44,7 @@ _RUN_RE = re.compile(r"(?<!\d)(" + _AREA + r")" + _DASH + r"?([2-9]\d{6,7})(1[3-
 _NOT_PHONE_BEFORE = re.compile(r"(?:QQ|qq|Q\s*群|群号?|邮编|邮政编码|备|标识码|代码|账号|帐号|证号|编号|No\.?)\s*[：:]?\s*$")
 # …and just after: `…号`, `…位访客`, a year, an amount.
 _NOT_PHONE_AFTER = re.compile(r"^\s*(?:号|位|年|元|万|次|人|个|份)")
+_LOOSE_NUMBER_RE = re.compile(r"(?<![\dA-Za-z])(?:[（(]\s*\d{2,4}\s*[)）]\s*)?\d(?:[\d \-—]*\d)?(?![\dA-Za-z])")
 _AREA_ALONE_RE = re.compile(r"[（(]?\s*(" + _AREA + r")\s*[)）]?\s*" + _DASH + r"?\s*$")
 
 # Printed forms of `@` and `.` that sites use against address harvesters, and OCR's full widths.
@@ -70,6 +71,7 @@ class FoundValue(BaseModel):
     end: int
     dial: str | None = None  # a bare local number with the area code carried from the number before it
     fax: bool = False
+    valid: bool = True  # False: digits where a phone stands, but no number of the numbering plan
 
 
 def digits(value: str) -> str:
@@ -119,6 +121,15 @@ def find_phones(value: str) -> list[FoundValue]:
         start = value.find(printed) if text is not value else m.start()
         start = m.start() if start < 0 else start
         out.append(FoundValue(value=number, printed=printed, start=start, end=start + len(printed), dial=dial))
+    taken = [(f.start, f.end) for f in out]
+    for m in _LOOSE_NUMBER_RE.finditer(value):
+        if any(a < m.end() and m.start() < b for a, b in taken) or not 7 <= len(digits(m.group(0))) <= 13:
+            continue
+        if _NOT_PHONE_BEFORE.search(value[: m.start()]) or _NOT_PHONE_AFTER.match(value[m.end() :]):
+            continue
+        # a digit lost or added (by OCR or by a typist): shown for review, never printed as a phone
+        out.append(FoundValue(value=m.group(0).strip(), printed=m.group(0), start=m.start(), end=m.end(), valid=False))
+    out.sort(key=lambda f: f.start)
     for f in out:
         after = value[f.end : f.end + 8]
         if re.match(r"\s*[（(]\s*(?:含\s*)?(?:传真|fax|FAX|Fax)", after):

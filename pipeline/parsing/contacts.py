@@ -17,9 +17,9 @@ from functools import lru_cache
 
 from pydantic import BaseModel
 
-from models import Contact
+from models import Contact, Unsure
 from pipeline.parsing.agencies import ORG_ENDINGS
-from pipeline.parsing.contact_values import FoundValue, find_emails, find_phones
+from pipeline.parsing.contact_values import FoundValue, digits, find_emails, find_phones
 
 _FIELDS = {
     "联系人及联系方式": "person",
@@ -340,6 +340,11 @@ def _add_phones(holder: FoundContact, numbers: list[FoundValue], *, fax: bool = 
     """A shared line's numbers go to everyone on it; a fax is listed with the phones and named in `fax`."""
     c = holder.contact
     for n in numbers:
+        if not n.valid:
+            if all(u.value != n.value for u in c.uncertain):
+                reason = f"{len(digits(n.value))} digits: no number of the numbering plan (a mobile has 11, a landline 7 or 8 after its area code)"
+                c.uncertain.append(Unsure(field="phones", value=n.value, readings=[n.printed], confidence=0.3, reason=reason))
+            continue
         if n.value not in c.phones:
             c.phones.append(n.value)
         if (fax or n.fax) and n.value not in c.fax:

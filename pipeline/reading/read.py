@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 
 from models.document import Issue
 from models.page import Line, Page
-from pipeline.reading import preprocess
+from pipeline.reading import latin, preprocess
 from pipeline.reading.engines import get_engine
 from pipeline.reading.engines.interface import OcrEngine, label, reading_order
 from pipeline.errors import EngineError
@@ -147,10 +147,12 @@ def read_image_page(item: PageImage, ocr: OcrEngine, prep: Preparation, timeout:
     if prep.red_header:
         header = read_red_header(image, ocr, item.number, item.dpi, timeout)
         lines, header_warnings = merge_header(page.lines, header)
+    lines, checks = latin.check_lines(lines, body)
     return page.model_copy(
         update={
             "rotation": rotation,
             "lines": lines,
+            "latin": checks,
             "seconds": round(time.perf_counter() - started, 3),
             "warnings": item.warnings + page.warnings + header_warnings,
         }

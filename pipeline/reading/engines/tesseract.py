@@ -173,6 +173,26 @@ def run_tesseract(image: np.ndarray, *, binary: str, dpi: float | None, timeout:
     return RunOutput(txt, tsv, warnings)
 
 
+def read_line(image: np.ndarray, *, language: str = "eng", allowed: str | None = None, binary: str = "tesseract", timeout: float = 20.0) -> str:
+    """One line of text from a small crop (`--psm 7`): the second reading of an address or number.
+
+    `eng` reads Latin letters and digits far better than `chi_sim`, which mixes them up with
+    look-alikes (l/1, O/0); `allowed` limits the characters (tesseract 5 honours the whitelist
+    in its LSTM recogniser). Returns "" when tesseract cannot read the crop or times out.
+    """
+    argv_extra = ["-c", f"tessedit_char_whitelist={allowed}"] if allowed else []
+    with tempfile.TemporaryDirectory(prefix="gongwen-tess-line-") as tmp:
+        path = write_uncompressed(image, Path(tmp))
+        argv = [binary, str(path), "stdout", "-l", language, "--psm", "7", *argv_extra]
+        try:
+            done = subprocess.run(argv, capture_output=True, timeout=timeout, env=child_env())
+        except (subprocess.TimeoutExpired, OSError):
+            return ""
+    if done.returncode != 0:
+        return ""
+    return done.stdout.decode("utf-8", errors="replace").strip()
+
+
 def decode_output(data: bytes, warnings: list[str]) -> str:
     try:
         return data.decode("utf-8")
