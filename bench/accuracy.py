@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", default=",".join(render_real.VARIANTS))
     parser.add_argument("--engine", default="rapidocr")
     parser.add_argument("--only", default="", help="comma-separated notice numbers (01,05)")
+    parser.add_argument("--cached-only", action="store_true", help="score only the scans already read (no OCR now)")
     parser.add_argument("-v", action="store_true", help="list every miss")
     args = parser.parse_args(argv)
     if not (REAL / "score.py").exists():
@@ -103,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
             tally, misses = score.Tally(), []
             for text in texts:
                 started = time.perf_counter()
+                if args.cached_only and not (SCANS / f"{text.stem}_{variant}.{args.engine}.json").exists():
+                    continue
                 (scan,) = render_real.render_text(text, SCANS, [variant])
                 pages = read_scan(scan, args.engine)
                 result, _ = parse_pages(pages, file=str(scan), kind="pdf", engine=args.engine)
