@@ -435,3 +435,60 @@ def test_a_number_printed_out_of_order_is_kept_as_printed():
     assert number_of("安监函2019〔21〕号") == "安监函2019〔21〕号"
     assert number_of("晋民函[2024]7号") == "晋民函〔2024〕7号"
     assert number_of("以下简称通知") is None
+
+
+def test_site_names_and_other_breadcrumbs_are_chrome():
+    assert is_chrome("晋城市人民政府门户网站")
+    assert is_chrome("您现在的位置：首页 >> 政务公开")
+    assert not is_chrome("晋城市人民政府办公室")
+
+
+def test_a_posting_stamp_on_the_titles_line_is_cut():
+    doc = _one(f"""晋城市商务局关于开展家电以旧换新活动的通知 2024-06-03 09:12
+各县（市、区）商务局：
+{BODY}""")
+    assert doc.title == "晋城市商务局关于开展家电以旧换新活动的通知"
+
+
+def test_a_date_in_figures_under_the_title_is_the_sites_not_the_issue_date():
+    doc = _one(f"""晋城市商务局关于开展家电以旧换新活动的通知
+2024-06-03
+各县（市、区）商务局：
+{BODY}""")
+    assert doc.issue_date is None
+
+
+def test_a_signature_on_the_date_line():
+    doc = _one(f"""关于开展家电以旧换新活动的通知
+各县（市、区）商务局：
+{BODY}
+晋城市商务局 2024年6月1日""")
+    assert doc.issuers == ["晋城市商务局"]
+    assert doc.issue_date == "2024-06-01"
+
+
+def test_joint_issuers_opening_with_a_name_word():
+    doc = _one(f"""共青团晋城市委、晋城市学联关于推选优秀学生干部的通知
+各县（市、区）团委：
+{BODY}""")
+    assert doc.title == "共青团晋城市委、晋城市学联关于推选优秀学生干部的通知"
+    assert doc.issuers == ["共青团晋城市委", "晋城市学联"]
+    doc = _one(f"""共青团中央、全国学联关于推选优秀学生干部的通知
+各省级团委：
+{BODY}""")
+    assert doc.issuers == ["共青团中央", "全国学联"]
+
+
+def test_an_attachment_link_after_the_signature_where_the_notice_listed_none():
+    doc = _one(f"""各县（市、区）商务局：
+{BODY}
+二〇二四年六月一日
+相关附件：
+附件：《家电以旧换新活动方案》（晋市商函〔2024〕9号）
+分享到：""")
+    assert doc.attachments == ["《家电以旧换新活动方案》（晋市商函〔2024〕9号）"]
+
+
+def test_other_metadata_labels():
+    meta = _meta("信息索引号：000000/2024-1\n文件编号：晋市商发〔2024〕2号\n发文机构：晋城市商务局\n成文时间：2024年1月5日")
+    assert meta == {"index": "000000/2024-1", "doc_number": "晋市商发〔2024〕2号", "issuer": "晋城市商务局", "signed": "2024年1月5日"}

@@ -93,6 +93,8 @@ def names_boundary(left: str, right: str) -> bool:
     """Whether one agency name ends at the end of `left` and another starts `right`."""
     if not ORG_SUFFIX_RE.search(left) or right.startswith("关于"):
         return False
+    if re.search(r"(?:^|\s)(?:共青团|中共|中国共产党)$", left):
+        return False  # `共青团中央`, `中共中央`: the word opens a name, it does not end one
     if _ORG_START_RE.match(right):
         return True
     # `临汾市民政局 临汾市老龄…`, `中共洪洞县委办公室 洪洞县人民政府…`: the right name opens with a place the left one names.

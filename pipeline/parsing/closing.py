@@ -24,6 +24,8 @@ _NUMERAL = "0-9〇○零一二三四五六七八九十"
 _PRINTED_RE = re.compile(rf"^(?P<org>.*?)\s*(?P<date>[{_NUMERAL}]{{4}}\s*年.{{1,4}}月.{{1,4}}日)\s*印发(?:\s*[（(][^（）()]*[）)])?$")
 _NOTE_RE = re.compile(r"^[（(].*[）)]$")
 _CONTACT_START_RE = re.compile(r"^(?:联系人|联系电话|联系方式|电话|手机|传真|电子邮箱|电子信箱|邮箱|地址|通讯地址|邮编|邮政编码)")
+# The page's heading over its attachment links: the links still name the attachments.
+_ATTACHMENT_LINKS_RE = re.compile(r"^(?:相关附件|附件下载|附件列表)\s*[：:]?$")
 # 署名 (§7.3.5): agency names, no punctuation, standing above the 成文日期.
 _SIGNATURE_LINE_RE = re.compile(r"[\u4e00-\u9fff（）() ·]{2,40}")
 
@@ -75,15 +77,23 @@ def read_closing(cur: Cursor, i: int) -> tuple[int, int]:
         sig = _signature_start(cur, j, i)
         body_end = sig
         cur.signature = [n for ln in cur.lines[sig:j] for n in split_issuers(ln.text)]
+        same_line = cur.lines[j].text[: start - cur.lines[j].start].strip()
+        if same_line and _is_signature(same_line):
+            cur.signature.extend(split_issuers(same_line))  # `某某市民政局 2024年5月8日` on one line
     signed_at = signed[0] if signed else len(cur.lines)
     closed = signed is not None
+    closed_by_record = False  # a 版记 (抄送, 印发) after the date: what follows is another page
     notice_end = len(cur.lines)
     j = i
     while j < len(cur.lines):
         ln = cur.lines[j]
         t = ln.text.strip()
         attach = _ATTACH_RE.match(t)
-        if attach and j < signed_at:
+        # 附件说明 stands before the signature (§7.3.4); after it, a `附件：名称` line is the page's
+        # attachment link, kept where the notice listed none, while a bare `附件一：` opens the
+        # attachment's own pages.
+        late = j > signed_at and not doc.attachments and bool(attach and attach.group(1).strip()) and not closed_by_record
+        if attach and (j < signed_at or late):
             body_end = min(body_end, j)
             j = _attachments(cur, j, attach)
             continue
@@ -92,20 +102,20 @@ def read_closing(cur: Cursor, i: int) -> tuple[int, int]:
             body_end = min(body_end, j)
             doc.cc = expand_list(cc.group(1))
             cur.mark("cc", ln.start, ln.end)
-            closed = True
+            closed = closed_by_record = True
         elif (pm := _PRINTED_RE.match(t)) is not None:
             body_end = min(body_end, j)
             doc.printed_by = pm.group("org").strip() or None
             when = parse_date(pm.group("date"))
             doc.printed_date = when.isoformat() if when else None
             cur.mark("printed_by", ln.start, ln.end)
-            closed = True
+            closed = closed_by_record = True
         elif _NOTE_RE.match(t) and j > i:
             doc.notes.append(t)
             cur.mark(f"notes[{len(doc.notes) - 1}]", ln.start, ln.end)
         elif _CONTACT_START_RE.match(t):
             body_end = min(body_end, j)
-        elif closed and j > signed_at and is_chrome(t):
+        elif closed and j > signed_at and is_chrome(t) and not _ATTACHMENT_LINKS_RE.match(t):
             notice_end = j
             break
         j += 1

@@ -89,6 +89,7 @@ def _banner(cur: Cursor, number_at: int, title: TitleFound | None) -> None:
             or len(t) > 40
             or re.search(r"[，。：:；、]", t)
             or date_line(t)
+            or layout.is_title(t)
         ):
             break
         k -= 1
@@ -184,7 +185,7 @@ def _head_date(cur: Cursor, title: TitleFound | None, number_at: int | None, sto
         if i in skip or is_chrome(t):
             continue
         found = date_line(t, max_other=0)
-        if found:
+        if found and "年" in t:  # printed as the standard prints it; `2019-12-18` is the site's stamp
             cur.head_date = (found.value, cur.lines[i].start + found.start, cur.lines[i].start + found.end)
         return
 

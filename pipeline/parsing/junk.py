@@ -39,7 +39,11 @@ def simplified(text: str) -> str:
 
 
 # The site's navigation: `当前位置：首页 > …`, `您的位置: 首页 » 法律资料网 »`, `首页〉〉政府信息公开`.
-_BREADCRUMB_RE = re.compile(r"^\W*(?:您?当前的?位置|您的位置|所在位置|当前栏目)\s*[：:]|首页\s*(?:[>〉»›/＞]|&gt;)")
+_BREADCRUMB_RE = re.compile(
+    r"^\W*(?:您?当前的?位置|您现在的位置|现在位置|您的位置|所在位置|当前栏目|位置)\s*[：:]|首页\s*(?:[>〉»›/＞]|&gt;)"
+)
+# The site's own name standing as a line: `财政部网站`, `某某市人民政府门户网站`, `中国政府网`.
+_SITE_NAME_RE = re.compile(r"^.{0,24}(?:网站|门户网|政府网|官网|客户端|公众号|资料网|信息网|新闻网)$")
 # Posting stamps, counters and tools a page prints at the head or foot of an article.
 _STAMP_RE = re.compile(
     r"^\W*(?:来源|信息来源|文章来源|本文来源|稿件来源|作者|编辑|责任编辑|发布人|发布者|投稿人|录入|审核|供稿|"
@@ -67,7 +71,7 @@ def is_chrome(text: str) -> bool:
     if not t or _ONLY_MARKS_RE.match(t):
         return True
     return bool(
-        _BREADCRUMB_RE.search(t) or _STAMP_RE.search(t) or _TOOLS_RE.match(t) or _FOOTER_RE.search(t) or _NAV_BAR_RE.match(t)
+        _BREADCRUMB_RE.search(t) or _SITE_NAME_RE.match(t) or _STAMP_RE.search(t) or _TOOLS_RE.match(t) or _FOOTER_RE.search(t) or _NAV_BAR_RE.match(t)
     ) or is_mojibake(t)
 
 

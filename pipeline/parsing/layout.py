@@ -122,8 +122,13 @@ class TitleFound(BaseModel):
     date_offset: int = 0
 
 
+# A posting stamp a page prints on the title's line: `…的通知 2019-12-18 10:05`.
+_TRAILING_STAMP_RE = re.compile(r"\s*(?:19|20)\d{2}[-./年]\d{1,2}[-./月]\d{1,2}日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?\s*$")
+
+
 def _core(text: str) -> tuple[int, int]:
-    """The title inside a line: without a site tag, spam words, a `标题：` label, a bullet."""
+    """The title inside a line: without a site tag, spam words, a `标题：` label, a bullet, a
+    posting stamp after it."""
     start = site_tag(text)
     start += spam_prefix(text[start:])
     rest = text[start:]
@@ -132,7 +137,8 @@ def _core(text: str) -> tuple[int, int]:
         start += label.end()
     while start < len(text) and text[start] in " •·\t":
         start += 1
-    return start, len(text.rstrip())
+    stamp = _TRAILING_STAMP_RE.search(text, start)
+    return start, stamp.start() if stamp and stamp.start() > start else len(text.rstrip())
 
 
 def is_title(text: str) -> bool:

@@ -19,6 +19,14 @@ from pipeline.text.split import TextLine
 # dates are the site's, never an issue date.
 FIELDS: dict[str, str] = {
     "索引号": "index",
+    "信息索引号": "index",
+    "文件编号": "doc_number",
+    "发文机构": "issuer",
+    "发布单位": "publisher",
+    "成文时间": "signed",
+    "签署日期": "signed",
+    "公开日期": "posted",
+    "生效日期": "effective",
     "发文字号": "doc_number",
     "文号": "doc_number",
     "字号": "doc_number",

@@ -45,7 +45,10 @@ def _issuers(cur: Cursor) -> None:
     if doc.title:
         m = _SUBJECT_RE.match(space_joint_issuers(doc.title))
         head = m.group(1) if m else ""
-        subject = [n for n in split_issuers(head) if ORG_SUFFIX_RE.search(n)] if head else []
+        subject = split_issuers(head) if head else []
+        # Items before 关于 are agencies when one of them ends as an agency does (`共青团中央、全国学联`).
+        if not any(ORG_SUFFIX_RE.search(n) for n in subject) or any(len(n) > 25 for n in subject):
+            subject = []
     known = subject + cur.mark_names
     signature = list(cur.signature)
     if known and any(_same_body(n, k) for n in signature for k in known):
