@@ -32,6 +32,7 @@ from pipeline.web.uploads import label_of_upload  # noqa: E402
 from tests.test_overrides import SEED, store_file  # noqa: E402
 
 LOCAL = ("127.0.0.1", 50000)
+BASE = "http://127.0.0.1:8000"  # the desk answers only the names it is served under
 ELSEWHERE = ("203.0.113.7", 50000)  # TEST-NET-3: a client that is not this machine (no traffic is sent)
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 # OCR text carrying markup, in the body and in the title
@@ -58,7 +59,7 @@ def ids(db: Path) -> list[str]:
 
 @pytest.fixture
 def client(db: Path, ids: list[str]) -> Iterator[TestClient]:
-    with TestClient(create_app(db, ingest_options=ingest.Options(quarantine=ingest.quarantine_folder(db), workers=1)), client=LOCAL) as c:
+    with TestClient(create_app(db, ingest_options=ingest.Options(quarantine=ingest.quarantine_folder(db), workers=1)), client=LOCAL, base_url=BASE) as c:
         yield c
 
 
@@ -234,7 +235,7 @@ def test_upload_names_are_labels_not_paths() -> None:
 
 
 def test_oversized_upload_is_refused_before_it_is_read(db: Path, ids: list[str]) -> None:
-    with TestClient(create_app(db, max_upload_mb=1), client=LOCAL) as client:
+    with TestClient(create_app(db, max_upload_mb=1), client=LOCAL, base_url=BASE) as client:
         csrf = token(client, "/upload")
         big = b"x" * (2 << 20)
         declared = client.post("/upload", data={"csrf": csrf}, files={"files": ("big.pdf", big, "application/pdf")})
@@ -276,7 +277,7 @@ def test_a_script_in_ocr_text_is_escaped(db: Path, tmp_path: Path) -> None:
         [doc_id, *_] = store_file(conn, notice, name="<img src=x onerror=alert(2)>.txt")
     finally:
         conn.close()
-    with TestClient(create_app(db), client=LOCAL) as client:
+    with TestClient(create_app(db), client=LOCAL, base_url=BASE) as client:
         for url in ("/", f"/documents/{doc_id}", "/?q=有关事项", "/deadlines", "/chain", "/audit"):
             page = client.get(url)
             assert page.status_code == 200, url
@@ -304,7 +305,7 @@ def test_sign_in_is_required_off_this_machine(db: Path, ids: list[str]) -> None:
         users.add(conn, "wangli", "correct horse battery")
     finally:
         conn.close()
-    with TestClient(create_app(db, host="0.0.0.0"), client=LOCAL) as client:
+    with TestClient(create_app(db, host="0.0.0.0"), client=LOCAL, base_url=BASE) as client:
         first = client.get("/deadlines", follow_redirects=False)
         assert first.status_code == 303 and first.headers["location"].startswith("/login?next=")
         assert client.get("/deadlines.ics", follow_redirects=False).status_code == 303  # the feed needs its token
@@ -315,11 +316,11 @@ def test_sign_in_is_required_off_this_machine(db: Path, ids: list[str]) -> None:
         assert right.status_code == 303 and right.headers["location"] == "/"
         page = client.get("/deadlines")
         assert page.status_code == 200 and "wangli" in page.text
-        feed_url = re.search(r'value="http://testserver(/deadlines\.ics\?token=[0-9a-f]+)"', page.text).group(1)  # type: ignore[union-attr]
-    with TestClient(create_app(db, host="0.0.0.0"), client=LOCAL) as calendar_program:
+        feed_url = re.search(r'value="http://127\.0\.0\.1:8000(/deadlines\.ics\?token=[0-9a-f]+)"', page.text).group(1)  # type: ignore[union-attr]
+    with TestClient(create_app(db, host="0.0.0.0"), client=LOCAL, base_url=BASE) as calendar_program:
         assert calendar_program.get(feed_url).status_code == 200
         assert calendar_program.get("/deadlines.ics?token=" + "0" * 32, follow_redirects=False).status_code == 303
-    with TestClient(create_app(db), client=ELSEWHERE) as remote:  # bound to 127.0.0.1, but the client is not local
+    with TestClient(create_app(db), client=ELSEWHERE, base_url=BASE) as remote:  # bound to 127.0.0.1, but the client is not local
         assert remote.get("/", follow_redirects=False).status_code == 303
         assert remote.post(f"/documents/{ids[0]}/review", data={}).status_code == 401
 

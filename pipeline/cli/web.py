@@ -30,6 +30,12 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on; anything but 127.0.0.1 / ::1 requires sign-in.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
     max_upload_mb: Annotated[int, typer.Option("--max-upload-mb", min=1, max=4096, help="Largest upload (one request), MiB.")] = 200,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option("--allowed-host", help="A name the desk is reached by beyond this machine (repeatable); other Host headers get 400."),
+    ] = None,
+    certfile: Annotated[Path | None, typer.Option("--certfile", help="Serve over TLS with this certificate (PEM); cookies are then Secure.")] = None,
+    keyfile: Annotated[Path | None, typer.Option("--keyfile", help="The certificate's private key (PEM).")] = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Serve the clerk's desk in the browser: the register, each document on its scan,
@@ -38,12 +44,18 @@ def serve(
 
     from pipeline.web.app import create_app
 
-    web = create_app(db, host=host, max_upload_mb=max_upload_mb)
+    if (certfile is None) != (keyfile is None):
+        raise InputError("--certfile and --keyfile go together")
+    web = create_app(db, host=host, allowed_hosts=allowed_host or (), max_upload_mb=max_upload_mb)
     shown = f"[{host}]" if ":" in host else host
-    err.print(f"gongwen desk on http://{shown}:{port}/  (database {db}; Ctrl-C stops it)", highlight=False)
+    scheme = "https" if certfile else "http"
+    err.print(f"gongwen desk on {scheme}://{shown}:{port}/  (database {db}; Ctrl-C stops it)", highlight=False)
     # proxy_headers off: the client address decides whether sign-in is needed, so it must not
     # come from a header the client writes
-    uvicorn.run(web, host=host, port=port, proxy_headers=False, server_header=False, log_level="warning")
+    uvicorn.run(
+        web, host=host, port=port, proxy_headers=False, server_header=False, log_level="warning",
+        ssl_certfile=str(certfile) if certfile else None, ssl_keyfile=str(keyfile) if keyfile else None,
+    )  # fmt: skip
 
 
 @user_app.command("add")

@@ -2,7 +2,8 @@
 
     app.py        create_app: routes, middleware, templates (the route list is in its docstring)
     desk.py       what every view shares: settings, connections (read-only for reads), render
-    security.py   body size cap, sign-in rule, CSRF tokens, strict browser headers
+    security.py   allowed hosts, body size cap, sign-in rule and throttle, CSRF tokens, strict browser headers
+    sessions.py   sessions kept on the server, the cookie only a random id
     records.py    the register's rows and the tasks, read through the clerk's corrections
     scans.py      page pictures in their boxes' pixel space, from the kept original
     uploads.py    uploads ingested in the background, with progress

@@ -1,6 +1,6 @@
 """The desk's application: routes, middleware and templates over one database.
 
-    create_app(db, host=, max_upload_mb=, ingest_options=) -> Starlette
+    create_app(db, host=, allowed_hosts=, max_upload_mb=, ingest_options=) -> Starlette
 
 Routes (GET shows, POST changes; every POST carries the session's CSRF token):
 
@@ -27,14 +27,14 @@ Everything is rendered by Jinja2 with autoescape on for every template, so no st
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
@@ -53,7 +53,8 @@ from pipeline.errors import GongwenError
 from pipeline.web import views_account, views_chain, views_document, views_register, views_tasks, views_upload
 from pipeline.web.desk import Desk, render
 from pipeline.web.scans import Scans
-from pipeline.web.security import BodyLimit, Gate, is_loopback, load_secret
+from pipeline.web.security import BodyLimit, Gate, Throttle, allowed_hosts as hosts_for, is_loopback, load_secret
+from pipeline.web.sessions import SessionCookies, Sessions
 from pipeline.web.uploads import Uploads
 
 HERE = Path(__file__).resolve().parent
@@ -118,10 +119,16 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    db: Path, *, host: str = "127.0.0.1", max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB, ingest_options: ingest.Options | None = None
+    db: Path,
+    *,
+    host: str = "127.0.0.1",
+    allowed_hosts: Sequence[str] = (),
+    max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB,
+    ingest_options: ingest.Options | None = None,
 ) -> Starlette:
     """The desk over `db` (created if missing). Bound to a non-loopback `host`, every page needs a
-    signed-in user, so at least one must exist (GongwenError with the command that makes one)."""
+    signed-in user, so at least one must exist (GongwenError with the command that makes one).
+    Requests are answered only under the loopback names, `host` and `allowed_hosts`."""
     conn = store.connect(db, create=True)
     try:
         has_users = users.any_users(conn)
@@ -142,6 +149,7 @@ def create_app(
         scans=scans,
         uploads=Uploads(db, scans, ingest_options),
         templates=templates(),
+        throttle=Throttle(),
     )
 
     @contextlib.asynccontextmanager
@@ -152,8 +160,9 @@ def create_app(
     app = Starlette(
         routes=ROUTES,
         middleware=[
+            Middleware(TrustedHostMiddleware, allowed_hosts=hosts_for(host, allowed_hosts), www_redirect=False),
             Middleware(BodyLimit, max_bytes=desk.max_upload_bytes),
-            Middleware(SessionMiddleware, secret_key=desk.secret.hex(), same_site="strict", session_cookie="gongwen_session"),
+            Middleware(SessionCookies, sessions=Sessions()),
             Middleware(Gate, login_required=desk.login_required, secret=desk.secret),
         ],
         exception_handlers={HTTPException: http_error},

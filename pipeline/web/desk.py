@@ -1,6 +1,6 @@
 """What every view shares: the desk's settings and services, and the request helpers.
 
-    Desk                         the database, the secret, the sign-in rule, scans, uploads, templates
+    Desk                         the database, the secret, the sign-in rule and throttle, scans, uploads, templates
     desk_of(request)             the Desk of the app serving the request
     reading(request)             a read-only connection (query_only; a bug in a view cannot write)
     writing(request)             the store's own connection (migrated, WAL, busy timeout) for one write
@@ -30,7 +30,7 @@ from starlette.templating import Jinja2Templates
 from pipeline import store
 from pipeline.store.schema import BUSY_TIMEOUT_MS
 from pipeline.web.scans import Scans
-from pipeline.web.security import check_csrf, csrf_token, current_user, feed_token
+from pipeline.web.security import Throttle, check_csrf, csrf_token, current_user, feed_token
 from pipeline.web.uploads import Uploads
 
 MAX_FORM_FIELDS = 50
@@ -45,6 +45,7 @@ class Desk:
     scans: Scans
     uploads: Uploads
     templates: Jinja2Templates
+    throttle: Throttle
 
 
 def desk_of(request: Request) -> Desk:

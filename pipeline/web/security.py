@@ -1,10 +1,17 @@
-"""What keeps the desk safe to run: size caps, sign-in, CSRF tokens, strict browser headers.
+"""What keeps the desk safe to run: hosts, size caps, sign-in, CSRF tokens, strict browser headers.
 
+    allowed_hosts(host, extra)    the Host names answered: loopback names, the bound address, --allowed-host
     BodyLimit(app, max_bytes)     413 for a request body over the cap, counted as it arrives
     Gate(app, login_required, secret)   sign-in required when the server or the client is not this machine
+    Throttle()                    failed sign-ins counted per user and per address; 429 past the limit
     csrf_token(request) / check_csrf(request, form)   one token per session, on every form
     is_loopback(host)             127.0.0.0/8, ::1, localhost
-    load_secret(path)             the key that signs sessions and the feed token, kept beside the database
+    load_secret(path)             the key behind the feed token, kept beside the database
+
+Hosts. A page on another site can rebind its own name to 127.0.0.1 (DNS rebinding) and then
+read the desk as if it were that site; what gives it away is the Host header, which names
+the other site. Only the names the desk is served under are answered (Starlette's
+TrustedHostMiddleware), anything else gets 400.
 
 Sign-in. Bound to a loopback address the desk serves this machine only and asks nobody to
 sign in (the clerk's own computer, `make serve`). Bound to anything else it requires a
@@ -13,7 +20,12 @@ in whatever the binding: a reverse proxy on the same host still forwards from 12
 the binding decides, and the client check only adds to it. Users are made with
 `gongwen user add` (pipeline.store.users).
 
-CSRF. Sessions are signed cookies (SameSite=Strict, HttpOnly); every form carries the
+Sign-in attempts are throttled: after MAX_FAILURES_PER_USER failed attempts on one name, or
+MAX_FAILURES_PER_ADDRESS from one address, within FAILURE_WINDOW seconds, further attempts are
+refused (429, Retry-After) without checking the password, until the oldest failure leaves the
+window. Passwords are scrypt hashes (pipeline.store.users).
+
+CSRF. Sessions are kept on the server (pipeline.web.sessions); every form carries the
 session's token and every POST is refused (403) without it, which also covers a browser that
 ignores SameSite. Headers: a Content-Security-Policy allowing only this origin's scripts,
 styles and images (no inline script can run, even if escaping failed somewhere), nosniff,
@@ -26,6 +38,10 @@ import hmac
 import ipaddress
 import os
 import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -42,6 +58,29 @@ CSP = (
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 OPEN_PATHS = ("/login", "/static/")
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+MAX_FAILURES_PER_USER = 5
+MAX_FAILURES_PER_ADDRESS = 20
+FAILURE_WINDOW = 15 * 60  # seconds
+
+
+def allowed_hosts(host: str, extra: Iterable[str] = ()) -> list[str]:
+    """The Host names to answer: the loopback names always (the desk is reachable there), the
+    bound address when it is one (not 0.0.0.0 or ::), and the names given with --allowed-host."""
+    names = list(LOOPBACK_NAMES)
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+        if not address.is_unspecified:
+            names.append(f"[{address}]" if address.version == 6 else str(address))
+    except ValueError:
+        names.append(host.lower())
+    for name in extra:
+        name = name.strip().lower().rstrip(".")
+        if ":" in name and not name.startswith("["):
+            name = f"[{name}]"  # an IPv6 address, as a Host header writes it
+        if name:
+            names.append(name)
+    return list(dict.fromkeys(names))
 
 
 def is_loopback(host: str | None) -> bool:
@@ -157,6 +196,41 @@ class Gate(BaseHTTPMiddleware):
             return True
         token = request.query_params.get("token", "")
         return path == "/deadlines.ics" and hmac.compare_digest(token, feed_token(self.secret))
+
+
+class Throttle:
+    """Failed sign-ins in the last FAILURE_WINDOW seconds, per user name and per client address."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: tuple[str, str]) -> deque[float]:
+        now = self.clock()
+        times = self._failures.setdefault(key, deque())
+        while times and now - times[0] > FAILURE_WINDOW:
+            times.popleft()
+        return times
+
+    def wait(self, user: str, address: str) -> int:
+        """Seconds until an attempt for `user` from `address` is allowed again; 0 if it is now."""
+        with self._lock:
+            waits = [
+                FAILURE_WINDOW - (self.clock() - times[0])
+                for key, limit in ((("user", user), MAX_FAILURES_PER_USER), (("address", address), MAX_FAILURES_PER_ADDRESS))
+                if len(times := self._recent(key)) >= limit
+            ]
+        return max(1, int(max(waits)) + 1) if waits else 0
+
+    def failed(self, user: str, address: str) -> None:
+        with self._lock:
+            for key in (("user", user), ("address", address)):
+                self._recent(key).append(self.clock())
+
+    def succeeded(self, user: str) -> None:
+        with self._lock:
+            self._failures.pop(("user", user), None)
 
 
 def current_user(request: Request) -> str | None:
