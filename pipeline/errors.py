@@ -70,6 +70,14 @@ class StoreError(GongwenError):
     exit_code = ExitCode.store
 
 
+class CorrectionConflict(StoreError):
+    """A correction based on a value that another correction (or a reparse) has changed since."""
+
+    def __init__(self, message: str, *, path: str, current: object, by: str | None) -> None:
+        super().__init__(message)
+        self.path, self.current, self.by = path, current, by
+
+
 class CalendarError(GongwenError):
     exit_code = ExitCode.calendar
 

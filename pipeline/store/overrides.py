@@ -1,7 +1,8 @@
 """Human corrections over machine records: what a clerk changed, why, when and who.
 
     parse_value(path, text) -> value                    a form's text checked into a value, or ValueError
-    record(conn, document_id, path, value, user=, note=) -> Override     one correction of a field or task
+    record(conn, document_id, path, value, user=, note=, seen=) -> Override   one correction of a field or task
+    version_of(value) -> str                            what `seen` names: the value a form was written from
     add_deadline(conn, document_id, deadline, user=, note=) -> Override   a deadline the parser missed
     revert(conn, document_id, override_id, user=, note=)                 withdraw a correction
     mark_reviewed(conn, document_id, reviewed, user=, note=)             in or out of the review queue
@@ -32,10 +33,11 @@ finds them in another order; a deadline no parse finds any more leaves the corre
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Literal, get_args
@@ -43,6 +45,7 @@ from typing import Any, Literal, get_args
 from models import Deadline, Document
 from models.document import Level
 from pipeline import store
+from pipeline.errors import CorrectionConflict
 from pipeline.store import schema
 from pipeline.parsing.docnumber import canonical, parse_line
 
@@ -185,13 +188,16 @@ def _now() -> str:
 
 def _insert(
     conn: sqlite3.Connection, document_id: str, kind: Kind, path: str, value: Any, *,
-    user: str, note: str, original: Any = None, anchor: str | None = None,
+    user: str, note: str, original: Any = None, anchor: str | None = None, check: Callable[[], None] | None = None,
 ) -> Override:  # fmt: skip
-    """Append one row in its own write transaction; LookupError when no such document is stored."""
+    """Append one row in its own write transaction; LookupError when no such document is stored.
+    `check` runs inside the transaction, under the write lock, before the row is added."""
     with store.transaction(conn):
         row = conn.execute("SELECT sha256 FROM documents WHERE id = ?", (document_id,)).fetchone()
         if row is None:
             raise LookupError(f"no stored document {document_id}")
+        if check is not None:
+            check()
         at = _now()
         cursor = conn.execute(
             """INSERT INTO overrides (sha256, document_id, kind, path, value, original, anchor, user, note, at)
@@ -206,11 +212,23 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def record(conn: sqlite3.Connection, document_id: str, path: str, value: Any, *, user: str, note: str = "") -> Override:
+def version_of(value: Any) -> str:
+    """A short digest of a value as the view shows it: a form carries it and gives it back as `seen`."""
+    return hashlib.sha256(_json(value).encode("utf-8")).hexdigest()[:16]
+
+
+def record(
+    conn: sqlite3.Connection, document_id: str, path: str, value: Any, *, user: str, note: str = "", seen: str | None = None
+) -> Override:
     """Correct one field (`doc_number`, `recipients`, `deadlines[0].date` …) of a stored document.
 
     `value` is what `parse_value` returns. The machine value it replaces is kept beside it; for a
     deadline, so is the deadline's printed text, which later parses are matched on.
+
+    `seen` is the version of the value the clerk was shown (`version_of`). Two clerks correcting
+    one field from the same reading: the first correction is stored, the second is refused with
+    CorrectionConflict (the value now there, and who put it) instead of silently replacing it.
+    The check runs under the write lock, so two corrections arriving together cannot both pass.
     """
     value_kind(path)
     document = machine_document(conn, document_id)
@@ -222,7 +240,19 @@ def record(conn: sqlite3.Connection, document_id: str, path: str, value: Any, *,
             raise LookupError(f"{document_id} has no deadline {index + 1}")
         anchor = document.deadlines[index].text
     original = value_at(document, path)
-    return _insert(conn, document_id, "set", path, value, user=user, note=note, original=original, anchor=anchor)
+
+    def unchanged() -> None:
+        if seen is None:
+            return
+        now = corrected(conn, document_id)
+        if version_of(value_at(now.document, path)) != seen:
+            latest = now.applied.get(path)
+            by = latest.override.user if latest is not None else None
+            raise CorrectionConflict(
+                f"{label_of(path)} changed since it was shown", path=path, current=value_at(now.document, path), by=by
+            )
+
+    return _insert(conn, document_id, "set", path, value, user=user, note=note, original=original, anchor=anchor, check=unchanged)
 
 
 def add_deadline(conn: sqlite3.Connection, document_id: str, deadline: Deadline, *, user: str, note: str = "") -> Override:

@@ -26,6 +26,7 @@ from pipeline.chain.links import build_chain
 from pipeline.chain.render import RELATION_NAMES
 from pipeline.text.normalise import normalise
 from pipeline.store.overrides import DEADLINE_FIELDS, FIELDS, Applied
+from pipeline.errors import CorrectionConflict
 from pipeline.tasks.records import tasks_from_document
 from pipeline.web.desk import desk_of, posted, reading, render, user_of, writing
 from pipeline.web.records import Archive, Stored, load_archive
@@ -164,6 +165,7 @@ def document(request: Request) -> Response:
         deadline_fields=DEADLINE_FIELDS,
         machine_deadlines=machine_deadlines,
         form_text=form_text,
+        version_of=overrides.version_of,
         pages=page_views(doc, pages, selected, picture),
         segments=text_segments(doc, normalise(pages).text, selected),
         selected=selected,
@@ -253,9 +255,17 @@ async def acting(request: Request) -> Act:
 
 
 async def correct(request: Request) -> Response:
-    """Each `value:<path>` field whose text differs from the value shown becomes a correction."""
+    """Each `value:<path>` field whose text differs from the value shown becomes a correction.
+
+    The form carries `seen:<path>`, the version of each value as it was shown: when another
+    clerk's correction (or a reparse) changed the value since, nothing of this form is stored
+    and the answer is 409, naming the value now there and giving back the text this clerk
+    wrote, so that nothing is lost silently and both can be compared. Every stored correction
+    stays in the document's history.
+    """
     act = await acting(request)
     wanted: dict[str, Any] = {}
+    seen: dict[str, str] = {}
     for key, text in act.form.multi_items():
         if key.startswith("value:") and isinstance(text, str):
             path = key.removeprefix("value:")
@@ -263,16 +273,32 @@ async def correct(request: Request) -> Response:
                 wanted[path] = overrides.parse_value(path, text)
             except ValueError as e:
                 raise HTTPException(400, f"{overrides.label_of(path)}：{e}") from None
+        elif key.startswith("seen:") and isinstance(text, str):
+            seen[key.removeprefix("seen:")] = text
     if not wanted:
         raise HTTPException(400, "没有要更正的字段")
 
     def save(conn: Any) -> None:
-        current = overrides.corrected(conn, act.doc_id).document
-        for path, value in wanted.items():
-            if value != overrides.value_at(current, path):
-                overrides.record(conn, act.doc_id, path, value, user=act.user, note=act.note)
+        now = overrides.corrected(conn, act.doc_id)
+        current = now.document
+        changes = {path: value for path, value in wanted.items() if value != overrides.value_at(current, path)}
+        for path in changes:  # all checked before any is stored; each again under the write lock
+            if path in seen and overrides.version_of(overrides.value_at(current, path)) != seen[path]:
+                latest = now.applied.get(path)
+                by = latest.override.user if latest is not None else None
+                raise CorrectionConflict("changed", path=path, current=overrides.value_at(current, path), by=by)
+        for path, value in changes.items():
+            overrides.record(conn, act.doc_id, path, value, user=act.user, note=act.note, seen=seen.get(path))
 
-    await write_with(request, save)
+    try:
+        await write_with(request, save)
+    except CorrectionConflict as e:
+        by = f"（{e.by} 所改）" if e.by else ""
+        raise HTTPException(
+            409,
+            f"{overrides.label_of(e.path)}在你打开页面后已被更改{by}，现为“{form_text(e.current)}”；"
+            f"你的更正“{form_text(wanted[e.path])}”未保存。请刷新页面核对后再提交。",
+        ) from None
     return back_to(act.doc_id)
 
 
