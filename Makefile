@@ -54,10 +54,12 @@ fixtures: install
 record: install
 	$(PY) bench/ocr_quality.py --record
 
-# Speed and quality figures (not tests): OCR per scan and engine, then ingest throughput.
+# Speed and quality figures (not tests): OCR per scan and engine, ingest throughput, and the
+# desk under load (20 clients for 60 s on 127.0.0.1 while an ingest writes to the same store).
 bench: install
 	$(PY) bench/ocr_quality.py --steps default
 	$(PY) bench/ingest_bench.py
+	$(PY) bench/desk_load.py
 
 # Accuracy per field on the real notices in ../shared/real, as text and as scans of them rendered
 # into build/real-scans in two faces and two degradations (slow the first time: every scan is OCR'd;
