@@ -45,6 +45,7 @@ _LETTER_OF = {"l": "l", "o": "o"}
 _DIGIT_OF = {"l": "1", "o": "0"}
 TARGET_HEIGHT = 64  # px: tesseract reads a line best with capitals some 30-40 px tall
 UNSURE_CONFIDENCE = 0.3
+CONFIDENT_LINE = 95.0  # the page engine's line confidence (0-100) above which its reading may stand alone
 
 
 def _wide(ch: str) -> bool:
@@ -99,7 +100,8 @@ def _clean(text: str) -> str:
 
 
 def _skeleton(text: str) -> str:
-    return "".join(_LOOKALIKE.get(c, c.lower()) for c in text.replace("rn", "m"))
+    # `i` only compares as `l` (a blurred dot); it is never chosen for one
+    return "".join(_LOOKALIKE.get(c, c.lower()) for c in text.replace("rn", "m")).replace("i", "l")
 
 
 def known_domain(domain: str, seen: set[str]) -> str | None:
@@ -165,8 +167,15 @@ def _resolve_local(primary: str, second: str | None) -> tuple[str, bool, str]:
     return "".join(out), certain, "; ".join(notes)
 
 
-def reconcile(primary: str, second: str | None, seen_domains: set[str] = frozenset()) -> tuple[str, bool, str]:  # type: ignore[assignment]
-    """(value, certain, reason) for an address read twice. `second` is None when the re-read found none."""
+def reconcile(
+    primary: str, second: str | None, seen_domains: set[str] = frozenset(), *, confident: bool = False  # type: ignore[assignment]
+) -> tuple[str, bool, str]:
+    """(value, certain, reason) for an address read twice. `second` is None when the re-read found none.
+
+    `confident`: the page engine read the line with high confidence. Then a second reading that
+    differs by more than look-alikes does not overturn a first one its own neighbours agree with
+    (tesseract `eng` on a blurred crop adds and drops strokes the page engine did not).
+    """
     p = _clean(primary).replace("＠", "@")
     s = _clean(second).replace("＠", "@") if second else None
     if p.count("@") != 1:
@@ -176,9 +185,18 @@ def reconcile(primary: str, second: str | None, seen_domains: set[str] = frozens
     domain = known_domain(p_domain, set(seen_domains)) or (known_domain(s_domain, set(seen_domains)) if s_domain else None)
     reasons = []
     if domain is None:
-        if s_domain is not None and s_domain.lower() != p_domain.lower():
-            reasons.append(f"domain read as {p_domain} and as {s_domain}")
         domain = p_domain.lower()
+        if s_domain is not None and s_domain.lower() != domain:
+            if _skeleton(s_domain) == _skeleton(p_domain) and len(s_domain) == len(p_domain):
+                domain, sure, why = _resolve_local(p_domain, s_domain)
+                domain = domain.lower()
+                if not sure:
+                    reasons.append(why)
+            else:
+                reasons.append(f"domain read as {p_domain} and as {s_domain}")
+    alone, alone_sure, _ = _resolve_local(p_local, None)
+    if confident and alone_sure and alone == p_local and s_local is not None and _skeleton(s_local) != _skeleton(p_local):
+        s_local = None  # the first reading stands: see the docstring
     if s_local is not None and _skeleton(s_local) != _skeleton(p_local):
         # the Latin recogniser's reading is the better guess, but two readings disagree
         value = f"{s_local.lower()}@{domain}"
@@ -215,7 +233,8 @@ def check_lines(lines: list[Line], image: np.ndarray) -> tuple[list[Line], list[
         for m in reversed(list(_ADDRESS_RE.finditer(text))):
             second_text = reread(image, line, m.start(), m.end())
             second = next((x.group(0) for x in _ADDRESS_RE.finditer(second_text) if _similar(x.group(0), m.group(0))), None)
-            value, certain, reason = reconcile(m.group(0), second, seen)
+            confident = line.conf is not None and line.conf >= CONFIDENT_LINE
+            value, certain, reason = reconcile(m.group(0), second, seen, confident=confident)
             checks.append(
                 LatinCheck(line=n, read=m.group(0), reread=second_text, value=value, certain=certain, reason=reason or None)
             )
