@@ -68,6 +68,13 @@ def test_contact_with_its_phone_and_no_field_name():
     assert _contacts("联系人及电话：黄伟 0898-65201234") == [{"name": "黄伟", "phones": ["0898-65201234"]}]
 
 
+def test_contact_details_field_with_a_name_or_only_numbers():
+    assert _contacts("联系方式：蒋平 0471-6601234") == [{"name": "蒋平", "phones": ["0471-6601234"]}]
+    assert _contacts("联系人：蒋平", "联系方式：0471-6601234，zp_demo@example.cn") == [
+        {"name": "蒋平", "phones": ["0471-6601234"], "emails": ["zp_demo@example.cn"]}
+    ]
+
+
 def test_several_offices_each_with_their_people():
     got = _contacts(
         "联系人：",
@@ -110,6 +117,12 @@ def test_the_area_code_is_carried_to_the_next_bare_number():
     got = _contacts("联系人：邓强", "电话：(010)66091234，66095678")[0]
     assert got["phones"] == ["(010)66091234", "66095678"]  # as printed
     assert got["dial"] == {"66095678": "010-66095678"}
+
+
+def test_one_number_for_phone_and_fax():
+    assert _contacts("联系人：田野", "电话/传真：0931-8821234", "手机号：13609311234") == [
+        {"name": "田野", "phones": ["0931-8821234", "13609311234"], "fax": ["0931-8821234"]}
+    ]
 
 
 def test_numbers_with_em_dashes_and_spaces():

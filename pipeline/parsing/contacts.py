@@ -27,15 +27,19 @@ _FIELDS = {
     "联系人": "person",
     "联络人": "person",
     "联系电话": "phone",
-    "联系方式": "phone",
+    "联系方式": "person",  # `联系方式：张三 0351-…` or only the number
     "办公电话": "phone",
     "咨询电话": "phone",
     "电话号码": "phone",
-    "手机号码": "phone",
     "电话": "phone",
     "手机": "phone",
     "座机": "phone",
     "Tel": "phone",
+    "联系电话/传真": "fax",  # one number for both: listed with the phones and named a fax
+    "电话/传真": "fax",
+    "电话传真": "fax",
+    "手机号码": "phone",
+    "手机号": "phone",
     "传真号码": "fax",
     "传真": "fax",
     "Fax": "fax",
@@ -294,14 +298,16 @@ def find_contacts(lines: list[tuple[str, int]]) -> list[FoundContact]:
                 continue
             if kind == "person":
                 people, emails = _people(value)
-                if not people:
+                if not people and not (find_phones(value) or emails):
                     continue
-                open_people = [FoundContact(contact=p, start=a, end=b) for p, _ in people]
-                for holder, (_, numbers) in zip(open_people, people):
-                    _add_phones(holder, numbers)
-                _share_emails(open_people, emails)
-                found.extend(open_people)
-                continue
+                if people:
+                    open_people = [FoundContact(contact=p, start=a, end=b) for p, _ in people]
+                    for holder, (_, numbers) in zip(open_people, people):
+                        _add_phones(holder, numbers)
+                    _share_emails(open_people, emails)
+                    found.extend(open_people)
+                    continue
+                kind = "phone"  # `联系方式：0351-1234567`: numbers for the people already named
             if not open_people:
                 if kind not in ("phone", "email", "fax"):
                     continue
