@@ -492,3 +492,51 @@ def test_an_attachment_link_after_the_signature_where_the_notice_listed_none():
 def test_other_metadata_labels():
     meta = _meta("信息索引号：000000/2024-1\n文件编号：晋市商发〔2024〕2号\n发文机构：晋城市商务局\n成文时间：2024年1月5日")
     assert meta == {"index": "000000/2024-1", "doc_number": "晋市商发〔2024〕2号", "issuer": "晋城市商务局", "signed": "2024年1月5日"}
+
+
+def test_angle_brackets_in_a_typed_title_stay_as_printed():
+    doc = _one(f"""晋城市教育局关于转发<省教育厅关于做好考试安全工作的通知>的通知
+各县（市、区）教育局：
+{BODY}""")
+    assert doc.title == "晋城市教育局关于转发<省教育厅关于做好考试安全工作的通知>的通知"
+
+
+def test_a_labelled_main_to_line_under_the_title_or_in_the_record():
+    doc = _one(f"""晋城市民政局关于开展冬季取暖保障专项检查的通知
+主送：各县（市、区）民政局、市局各科室
+{BODY}""")
+    assert doc.recipients == ["各县（市、区）民政局", "市局各科室"]
+    doc = _one(f"""晋城市民政局关于开展冬季取暖保障专项检查的决定
+{BODY}
+一九九八年五月六日
+主送机关：各县（市、区）民政局
+抄送：市人民政府办公室""")
+    assert doc.recipients == ["各县（市、区）民政局"]
+    assert doc.cc == ["市人民政府办公室"]
+
+
+def test_the_metadata_title_where_the_page_prints_none():
+    doc = _one(f"""标题：晋城市民政局关于开展冬季取暖保障专项检查的通知
+发文字号：晋市民函〔2023〕88号
+{BODY}""")
+    assert doc.title == "晋城市民政局关于开展冬季取暖保障专项检查的通知"
+
+
+def test_a_page_in_traditional_characters_gives_its_record_and_forward():
+    doc = _one(f"""各縣（市、區）衛生局：
+現將《省衛生廳關於加強冬春季傳染病防控的通知》（晉衛發〔2023〕12號）轉發給你們，請認真貫徹執行。
+{BODY}
+晉城市衛生局
+2023年12月1日
+晉城市衛生局辦公室 2023年12月2日印發""")
+    assert doc.printed_by == "晉城市衛生局辦公室"
+    assert [(u.relation, u.title) for u in doc.upstream][:1] == [("forwards", "省衛生廳關於加強冬春季傳染病防控的通知")]
+
+
+def test_other_forwarding_phrases():
+    for body in (
+        "特将《关于做好防汛工作的通知》（晋水函〔2023〕3号）文件转发给你们，请遵照执行。",
+        "现转发省水利厅《关于做好防汛工作的通知》（晋水函〔2023〕3号），请遵照执行。",
+    ):
+        refs = forwards(None, body, 0)
+        assert [r.ref.doc_number for r in refs] == ["晋水函〔2023〕3号"], body

@@ -244,7 +244,7 @@ _ADDRESSEE_END_RE = re.compile(
 )
 # Lines that end with a colon but are fields, not a 主送: contacts, 附件, 抄送, metadata.
 _FIELD_LINE_RE = re.compile(
-    r"^(?:联系|电话|手机|传真|邮箱|电子|地址|邮编|附件|抄送|主题词|关键词|备注|注|说明|签发|来源|发布|核心提示|时间|地点)"
+    r"^(?:联系|电话|手机|传真|邮箱|电子|地址|邮编|附件|主送|抄送|主题词|关键词|备注|注|说明|签发|来源|发布|核心提示|时间|地点)"
 )
 _TRAILING_BRACKETS_RE = re.compile(r"(?:[（(][^（()）]*[）)])+$")
 

@@ -13,13 +13,14 @@ from models import Issue
 from pipeline.parsing import layout
 from pipeline.parsing.agencies import ORG_SUFFIX_RE, expand_list, split_issuers
 from pipeline.parsing.head import Cursor
-from pipeline.parsing.junk import is_chrome
+from pipeline.parsing.junk import is_chrome, simplified
 from pipeline.parsing.layout import date_line, packed_date, parse_date
 
 # 附件说明 (§7.3.4): `附件：名称`, `附件1、名称`, `附件一：名称`, `附件：` with the name below.
 _ATTACH_RE = re.compile(r"^附件\s*(?:[0-9一二三四五六七八九十]{1,3}\s*[：:、.．]?|[：:])\s*(.*)$")
 _ITEM_NUMBER_RE = re.compile(r"^\s*(\d+)\s*[.．、]\s*")
 _CC_RE = re.compile(r"^抄送\s*[：:]\s*(.*)$")
+MAIN_TO_RE = re.compile(r"^主送(?:机关|单位)?\s*[：:]\s*(.+)$")
 _NUMERAL = "0-9〇○零一二三四五六七八九十"
 _PRINTED_RE = re.compile(rf"^(?P<org>.*?)\s*(?P<date>[{_NUMERAL}]{{4}}\s*年.{{1,4}}月.{{1,4}}日)\s*印发(?:\s*[（(][^（）()]*[）)])?$")
 _NOTE_RE = re.compile(r"^[（(].*[）)]$")
@@ -37,7 +38,7 @@ def _signed_date(cur: Cursor, i: int) -> tuple[int, date, int, int] | None:
     for j in range(i, len(cur.lines)):
         ln = cur.lines[j]
         t = ln.text.strip()
-        if _PRINTED_RE.match(t):
+        if _PRINTED_RE.match(simplified(t)):
             continue
         found = date_line(ln.text)
         signed = j > i and _is_signature(cur.lines[j - 1].text)
@@ -88,6 +89,7 @@ def read_closing(cur: Cursor, i: int) -> tuple[int, int]:
     while j < len(cur.lines):
         ln = cur.lines[j]
         t = ln.text.strip()
+        s = simplified(t)  # a page in traditional characters: matched simplified, values as printed
         attach = _ATTACH_RE.match(t)
         # 附件说明 stands before the signature (§7.3.4); after it, a `附件：名称` line is the page's
         # attachment link, kept where the notice listed none, while a bare `附件一：` opens the
@@ -97,15 +99,21 @@ def read_closing(cur: Cursor, i: int) -> tuple[int, int]:
             body_end = min(body_end, j)
             j = _attachments(cur, j, attach)
             continue
-        cc = _CC_RE.match(t)
+        cc = _CC_RE.match(s)
+        to = MAIN_TO_RE.match(s)
         if cc:
             body_end = min(body_end, j)
-            doc.cc = expand_list(cc.group(1))
+            doc.cc = expand_list(t[cc.start(1) :])
             cur.mark("cc", ln.start, ln.end)
             closed = closed_by_record = True
-        elif (pm := _PRINTED_RE.match(t)) is not None:
+        elif to and not doc.recipients:
+            # 主送 printed with its label, as the 版记 of pre-2012 documents carries it.
             body_end = min(body_end, j)
-            doc.printed_by = pm.group("org").strip() or None
+            doc.recipients = expand_list(t[to.start(1) :])
+            cur.mark("recipients", ln.start + to.start(1), ln.end)
+        elif (pm := _PRINTED_RE.match(s)) is not None:
+            body_end = min(body_end, j)
+            doc.printed_by = t[pm.start("org") : pm.end("org")].strip() or None
             when = parse_date(pm.group("date"))
             doc.printed_date = when.isoformat() if when else None
             cur.mark("printed_by", ln.start, ln.end)
@@ -113,7 +121,7 @@ def read_closing(cur: Cursor, i: int) -> tuple[int, int]:
         elif _NOTE_RE.match(t) and j > i:
             doc.notes.append(t)
             cur.mark(f"notes[{len(doc.notes) - 1}]", ln.start, ln.end)
-        elif _CONTACT_START_RE.match(t):
+        elif _CONTACT_START_RE.match(s):
             body_end = min(body_end, j)
         elif closed and j > signed_at and is_chrome(t) and not _ATTACHMENT_LINKS_RE.match(t):
             notice_end = j

@@ -70,6 +70,8 @@ def read_head(cur: Cursor) -> int:
         cur.doc.problems.append(Issue(code="header.no_doc_number", message="no 发文字号 found in the head"))
     else:
         _doc_number(cur, found)
+    if title is None:
+        title = _meta_title(cur)
     if title:
         _title(cur, title)
     _head_date(cur, title, number_at, stop, skip)
@@ -132,6 +134,14 @@ def _banner(cur: Cursor, number_at: int, title: TitleFound | None) -> None:
         cur.mark("signers", ln.start + signer.start(1), ln.end)
 
 
+def _meta_title(cur: Cursor) -> TitleFound | None:
+    """The metadata's 标题/名称 field, where the page prints no title of its own."""
+    field = cur.meta.get("title")
+    if field is None or not layout.is_title(field.value):
+        return None
+    return TitleFound(first=-1, last=-1, start=field.start, end=field.end, text=field.value)
+
+
 def _meta_number(cur: Cursor) -> FoundNumber | None:
     field = cur.meta.get("doc_number")
     if field is None or canonical(field.value) is None:
@@ -177,7 +187,7 @@ def _head_date(cur: Cursor, title: TitleFound | None, number_at: int | None, sto
     if title and title.date:
         cur.head_date = (title.date.value, title.date_offset + title.date.start, title.date_offset + title.date.end)
         return
-    anchors = [a for a in (number_at, title.last if title else None) if a is not None]
+    anchors = [a for a in (number_at, title.last if title else None) if a is not None and a >= 0]
     if not anchors:
         return
     for i in range(max(anchors) + 1, stop):

@@ -25,8 +25,9 @@ from pipeline.parsing.agencies import (
     space_joint_issuers,
     split_issuers,
 )
-from pipeline.parsing.closing import read_closing
+from pipeline.parsing.closing import MAIN_TO_RE, read_closing
 from pipeline.parsing.head import Cursor, read_head
+from pipeline.parsing.junk import simplified
 from pipeline.parsing.layout import date_line
 from pipeline.parsing.segment import segment_lines
 from pipeline.text.provenance import locate, printed
@@ -43,8 +44,9 @@ def _issuers(cur: Cursor) -> None:
     doc = cur.doc
     subject: list[str] = []
     if doc.title:
-        m = _SUBJECT_RE.match(space_joint_issuers(doc.title))
-        head = m.group(1) if m else ""
+        spaced = space_joint_issuers(doc.title)
+        m = _SUBJECT_RE.match(simplified(spaced))
+        head = spaced[: m.end(1)] if m else ""
         subject = split_issuers(head) if head else []
         # Items before 关于 are agencies when one of them ends as an agency does (`共青团中央、全国学联`).
         if not any(ORG_SUFFIX_RE.search(n) for n in subject) or any(len(n) > 25 for n in subject):
@@ -83,6 +85,12 @@ def _recipients(cur: Cursor, i: int) -> int:
         cur.doc.recipients = expand_list(ln.text)
         cur.mark("recipients", ln.start, ln.end)
         return i + 1
+    for ln in cur.lines[:i]:
+        to = MAIN_TO_RE.match(simplified(ln.text))
+        if to:  # `主送：各县（市、区）民政局` under the title
+            cur.doc.recipients = expand_list(ln.text[to.start(1) :])
+            cur.mark("recipients", ln.start + to.start(1), ln.end)
+            break
     return i
 
 

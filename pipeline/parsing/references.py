@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from models import Upstream
 from pipeline.parsing.agencies import ORG_SUFFIX_RE, space_joint_issuers, split_issuers
 from pipeline.parsing.docnumber import canonical, find_numbers
+from pipeline.parsing.junk import simplified
 
 _BOOK_RE = re.compile(r"《([^《》]*(?:《[^《》]*》[^《》]*)*)》")
 _FORWARD_TITLE_RE = re.compile(r"转发\s*《(?P<title>.+)》")
@@ -24,7 +25,10 @@ _FORWARD_TITLE_RE = re.compile(r"转发\s*《(?P<title>.+)》")
 _FORWARD_VERB = r"(?:转发|转给|层转)"
 _NUMBER_AFTER = r"(?:[（(](?P<number>[^（()）]*?号)[^（()）]*[）)])?"
 _FORWARD_BODY_RE = re.compile(
-    rf"现将\s*(?P<who>[^，。；：《]{{0,30}}?)\s*《(?P<title>.+?)》\s*{_NUMBER_AFTER}\s*(?:等文件)?\s*{_FORWARD_VERB}"
+    rf"(?:现将|特将|今将|兹将)\s*(?P<who>[^，。；：《]{{0,30}}?)\s*《(?P<title>.+?)》\s*{_NUMBER_AFTER}\s*"
+    rf"(?:等?文件|一文)?\s*{_FORWARD_VERB}"
+    rf"|(?:现|特|予以|一并)转发\s*(?:给你们|你们)?\s*(?P<who2>[^，。；：《]{{0,30}}?)\s*《(?P<title2>.+?)》\s*"
+    rf"(?:[（(](?P<number2>[^（()）]*?号)[^（()）]*[）)])?"
 )
 # `…下发了《X》（文号），……现将该《通知》转发给你们`: the document named before, forwarded by a
 # word that stands for it (该通知, 文件, 上述文件) later in the paragraph.
@@ -87,32 +91,39 @@ def forwards(title: str | None, body: str, body_offset: int) -> list[FoundRefere
     body's reference stands for it.
     """
     body_refs: list[FoundReference] = []
-    for m in _FORWARD_BODY_RE.finditer(body):
-        t = _as_own_title(m.group("title"))
+    # Matched on the simplified form (a page in traditional characters), values cut from the text.
+    simple = simplified(body)
+
+    def cut(m: re.Match[str], *names: str) -> str | None:
+        name = next((n for n in names if m.group(n) is not None), None)
+        return body[m.start(name) : m.end(name)] if name else None
+
+    for m in _FORWARD_BODY_RE.finditer(simple):
+        t = _as_own_title(cut(m, "title", "title2") or "")
         if _GENERIC_NAME_RE.fullmatch(t):
             continue  # `现将该《通知》转发`: a word standing for a document named before
-        who = m.group("who").strip()
+        who = (cut(m, "who", "who2") or "").strip()
         issuer = who if who and ORG_SUFFIX_RE.search(who) else first_issuer(t)
         body_refs.append(
             FoundReference(
-                ref=Upstream(relation="forwards", title=t, doc_number=number_of(m.group("number")), issuer=issuer),
+                ref=Upstream(relation="forwards", title=t, doc_number=number_of(cut(m, "number", "number2")), issuer=issuer),
                 start=body_offset + m.start(),
                 end=body_offset + m.end(),
             )
         )
-    for m in _FORWARD_BACK_RE.finditer(body):
+    for m in _FORWARD_BACK_RE.finditer(simple):
         if any(r.start <= body_offset + m.start() < r.end for r in body_refs):
             continue
         paragraph_start = body.rfind("\n", 0, m.start()) + 1
-        named = list(_NAMED_WITH_NUMBER_RE.finditer(body, paragraph_start, m.start()))
+        named = list(_NAMED_WITH_NUMBER_RE.finditer(simple, paragraph_start, m.start()))
         if not named:
             continue
         n = named[-1]
-        t = _as_own_title(n.group("title"))
+        t = _as_own_title(body[n.start("title") : n.end("title")])
         issuer = _citing_issuer(_clause_before(body, paragraph_start, n.start())) or first_issuer(t)
         body_refs.append(
             FoundReference(
-                ref=Upstream(relation="forwards", title=t, doc_number=number_of(n.group("number")), issuer=issuer),
+                ref=Upstream(relation="forwards", title=t, doc_number=number_of(body[n.start("number") : n.end("number")]), issuer=issuer),
                 start=body_offset + n.start(),
                 end=body_offset + m.end(),
             )

@@ -102,7 +102,11 @@ def _remove_watermark(line: Line) -> None:
         line.keep([False] * len(line.chars))
 
 
-def _translate(line: Line) -> None:
+# `<` `>` are tesseract's reading of 〈〉; typed text (a web page, a text layer) means them as printed.
+_OCR_ONLY = {"<", ">"}
+
+
+def _translate(line: Line, ocr: bool = True) -> None:
     """One-for-one character repairs: full-width digits, ASCII punctuation beside Chinese, digit look-alikes."""
     text = line.text
     chars = line.chars
@@ -116,6 +120,8 @@ def _translate(line: Line) -> None:
     # A 文号's brackets stay as printed: their form is what the conformity check reads.
     in_number = {i for m in DOCNUMBER_RE.finditer(text) for i in range(m.start(), m.end())}
     for i, ch in enumerate(chars):
+        if ch in _OCR_ONLY and not ocr:
+            continue
         if ch in _ASCII_TO_WIDE and i not in in_number and _touches_wide(text, i) and not _inside_ascii_run(text, i):
             chars[i] = _ASCII_TO_WIDE[ch]
 
@@ -240,10 +246,10 @@ def _remove_pinyin_glosses(line: Line) -> None:
     _drop_spans(line, [m.span() for m in _PINYIN_GLOSS_RE.finditer(line.text)])
 
 
-def clean_line(line: Line) -> None:
+def clean_line(line: Line, ocr: bool = True) -> None:
     _remove_watermark(line)
     _remove_pinyin_glosses(line)
-    _translate(line)
+    _translate(line, ocr)
     _collapse_spaces(line)
     if _PAGE_NUMBER_RE.match(line.text):
         line.keep([False] * len(line.chars))

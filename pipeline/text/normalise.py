@@ -59,7 +59,7 @@ def normalise(pages: list[Page]) -> Text:
             head=src.box,
             newline_index=rl.end,
         )
-        clean_line(line)
+        clean_line(line, ocr=page.source == "ocr")
         if page.source == "ocr":
             repair_ocr_lookalikes(line)
         lines.append(line)
