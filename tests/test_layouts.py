@@ -540,3 +540,34 @@ def test_other_forwarding_phrases():
     ):
         refs = forwards(None, body, 0)
         assert [r.ref.doc_number for r in refs] == ["晋水函〔2023〕3号"], body
+
+
+# A notice in GB/T order without its 版头, for the checks that put something above it.
+NOTICE = f"""晋城市民政局关于开展冬季取暖保障专项检查的通知
+晋市民函〔2023〕88号
+各县（市、区）民政局：
+{BODY}
+晋城市民政局
+2023年11月8日"""
+
+
+def test_a_sentence_of_the_site_above_the_title_does_not_end_the_head():
+    doc = _one("本页面内容仅供参考，请以正式文件为准。\n" + NOTICE)
+    assert doc.title == "晋城市民政局关于开展冬季取暖保障专项检查的通知"
+    assert doc.recipients == ["各县（市、区）民政局"]
+    assert doc.doc_number == "晋市民函〔2023〕88号"
+
+
+def test_a_disagreement_between_the_text_and_the_metadata_is_a_problem_not_a_guess():
+    doc = _one("发文字号：晋市民函〔2023〕89号\n成文日期：2023-11-09\n" + NOTICE)
+    assert (doc.doc_number, doc.issue_date) == ("晋市民函〔2023〕88号", "2023-11-08")
+    assert {"doc_number.disagrees", "issue_date.disagrees"} <= {p.code for p in doc.problems}
+
+
+def test_issuers_read_only_from_the_sites_publisher_are_flagged():
+    doc = _one(f"""关于开展防汛应急演练的通知
+发布机构：晋城市应急管理局
+各县（市、区）应急管理局：
+{BODY}""")
+    assert doc.issuers == ["晋城市应急管理局"]
+    assert any(p.code == "issuers.from_metadata" for p in doc.problems)

@@ -18,12 +18,12 @@ REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "real"
 
 FLOORS = {
     "doc_number": 0.94,
-    "title": 0.92,
-    "issuers": 0.94,
+    "title": 0.96,
+    "issuers": 0.97,
     "recipients": 0.88,
     "recipients_precision": 0.97,
     "issue_date": 0.97,
-    "attachments": 0.94,
+    "attachments": 0.97,
     "upstream_numbers": 0.92,
 }
 

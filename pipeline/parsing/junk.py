@@ -57,7 +57,8 @@ _TOOLS_RE = re.compile(
 )
 _FOOTER_RE = re.compile(
     r"网站标识码|ICP\s*备|公网安备|版权所有|Copyright|©|技术支持|主办单位|承办单位|^\W*主办\s*[：:]|^\W*承办\s*[：:]|"
-    r"建议使用|浏览器|分辨率|Public\s*domain|维基|<END>|您是本站第|访客|打赏|举报\s*\d|反对\s*\d|收藏\s*\d",
+    r"建议使用|浏览器|分辨率|Public\s*domain|维基|<END>|您是本站第|访客|打赏|举报\s*\d|反对\s*\d|收藏\s*\d|"
+    r"^\W*本站|本网站|欢迎访问|欢迎光临|免责声明|转载请注明|如有侵权|版权归",
     re.IGNORECASE,
 )
 # A bar of short links: `网站支持IPV6 | 无障碍阅读 | 适老化模式`.

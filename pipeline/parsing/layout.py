@@ -244,17 +244,37 @@ def find_title(lines: list[TextLine], stop: int, skip: set[int]) -> TitleFound |
 # --- the head's extent ----------------------------------------------------------------------------
 
 
+# How far past a sentence the head may still be: a site's notice above the title.
+_TITLE_REACH = 10
+
+
 def body_start(lines: list[TextLine], skip: set[int]) -> tuple[int, int | None]:
-    """Where the head ends: the 主送机关 line (its index returned too), else the first sentence."""
+    """Where the head ends: the 主送机关 line (its index returned too), else the first sentence.
+
+    A sentence with a title or a 主送 a few lines below it is the page's, not the notice's (a
+    site's greeting or notice above the document): the head goes on past it."""
     for i, ln in enumerate(lines):
         t = ln.text.strip()
         if i in skip or not t or is_chrome(t):
             continue
         if looks_like_recipients(t):
             return i, i
-        if _SENTENCE_RE.search(t) or t.endswith(("：", ":")):
+        if (_SENTENCE_RE.search(t) or t.endswith(("：", ":"))) and not _head_below(lines, i, skip):
             return i, None
     return len(lines), None
+
+
+def _head_below(lines: list[TextLine], i: int, skip: set[int]) -> bool:
+    """A title or a 主送 line within a few lines after line `i`, before any other sentence."""
+    for j in range(i + 1, min(i + 1 + _TITLE_REACH, len(lines))):
+        t = lines[j].text.strip()
+        if j in skip or not t or is_chrome(t):
+            continue
+        if title_in_line(lines[j]) or looks_like_recipients(t) or parse_line(t):
+            return True
+        if _SENTENCE_RE.search(t):
+            return False
+    return False
 
 
 def number_lines(lines: list[TextLine], stop: int, skip: set[int]) -> list[tuple[int, FoundNumber]]:

@@ -26,6 +26,7 @@ from pipeline.parsing.agencies import (
     split_issuers,
 )
 from pipeline.parsing.closing import MAIN_TO_RE, read_closing
+from pipeline.parsing.docnumber import canonical
 from pipeline.parsing.head import Cursor, read_head
 from pipeline.parsing.junk import simplified
 from pipeline.parsing.layout import date_line
@@ -67,6 +68,14 @@ def _issuers(cur: Cursor) -> None:
             if field:
                 names = [n for n in split_issuers(field.value) if ORG_SUFFIX_RE.search(n) and len(n) <= 30]
                 if names:
+                    # A site's 发布机构 is often the office that posted the page, not the issuer.
+                    doc.problems.append(
+                        Issue(
+                            code="issuers.from_metadata",
+                            message=f"issuers read only from the page's {field.label} `{field.value}`: no signature, 版头 or title names them",
+                            severity="info",
+                        )
+                    )
                     break
     mark = cur.mark_names[0] if cur.mark_names else None
     doc.issuers = [expand_issuer(n, mark) for n in names]
@@ -143,6 +152,7 @@ def parse_document(lines: list[TextLine], text: Text, pages: list[Page]) -> Docu
     body_end, notice_end = read_closing(cur, i)
     if doc.issue_date is None:
         _unsigned_date(cur)
+    _cross_check(cur)
     _issuers(cur)
     doc.title = space_joint_issuers(doc.title) if doc.title else None
     _body_analysis(cur, i, body_end)
@@ -154,6 +164,24 @@ def parse_document(lines: list[TextLine], text: Text, pages: list[Page]) -> Docu
         doc.problems.append(Issue(code="title.missing", message="no 标题 found in the head"))
     _space_titles(doc)
     return doc
+
+
+def _cross_check(cur: Cursor) -> None:
+    """The text and the page's metadata disagreeing on the 文号 or the 成文日期: the text is kept,
+    and the disagreement is a problem for the desk (one of the two is a typo)."""
+    doc = cur.doc
+    field = cur.meta.get("doc_number")
+    other = canonical(field.value) if field else None
+    if other and doc.doc_number and other != doc.doc_number:
+        doc.problems.append(
+            Issue(code="doc_number.disagrees", message=f"发文字号 `{doc.doc_number}` in the text, `{field.value}` in the page's {field.label}")
+        )
+    field = cur.meta.get("signed")
+    when = date_line(field.value, max_other=0) if field else None
+    if when and doc.issue_date and when.value.isoformat() != doc.issue_date:
+        doc.problems.append(
+            Issue(code="issue_date.disagrees", message=f"成文日期 {doc.issue_date} signed, {when.value.isoformat()} in the page's {field.label}")
+        )
 
 
 def _unsigned_date(cur: Cursor) -> None:
