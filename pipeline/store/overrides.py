@@ -354,7 +354,9 @@ def apply(document: Document, overrides: Iterable[Override]) -> Corrected:
             added.append(o)
         else:
             latest[o.path] = o
-    doc = document.model_copy(deep=True)
+    # A deep copy of a record costs more than reading it from the store; with nothing to apply
+    # (most documents) the record is given back as it came, freshly read by every caller.
+    doc = document.model_copy(deep=True) if latest or added else document
     applied: dict[str, Applied] = {}
     for path, o in latest.items():
         applied[path] = _apply_one(doc, o)
