@@ -5,6 +5,7 @@
     preprocess.py  each page image prepared for OCR: orientation, deskew, background, red ink removed
     engines/       the OCR engines behind one interface (rapidocr, tesseract)
     read.py        the stage: sniff → load → prepare → OCR, a `ReadResult` of `Page`s
+    latin.py       e-mail and web addresses on OCR pages read again by tesseract `eng` and reconciled
 
 Nothing here knows what a notice is; `pipeline.text` takes the pages on.
 """
