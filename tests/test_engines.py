@@ -1,6 +1,7 @@
 """pipeline.reading.engines: the real engines on rendered pages (live), and tesseract's failure paths
 with a fake `tesseract` on PATH (no OCR needed)."""
 
+import os
 from difflib import SequenceMatcher
 from pathlib import Path
 
@@ -149,3 +150,28 @@ def test_reading_order_rows_then_left_to_right() -> None:
 
     lines = [line("签发人：张三", 600, 98), line("第二行", 0, 200), line("晋民函〔2024〕169号", 0, 100), line("标题", 0, 0)]
     assert [l.text for l in reading_order(lines)] == ["标题", "晋民函〔2024〕169号", "签发人：张三", "第二行"]
+
+
+@pytest.mark.live
+def test_rapidocr_reads_the_same_on_either_runtime(render_page: RenderPage) -> None:
+    """OpenVINO runs the same PP-OCR models as onnxruntime: it may only change the speed."""
+    pytest.importorskip("openvino")
+    from pipeline.reading.engines.rapid import RapidOcrEngine
+
+    image = render_page()
+    onnx, vino = (RapidOcrEngine(threads=1, runtime=r).read(image, page_number=1, dpi=300) for r in ("onnxruntime", "openvino"))
+    assert onnx.raw_text == vino.raw_text
+    assert similarity(vino.raw_text, "\n".join(NOTICE_LINES)) >= 0.95
+
+
+def test_ocr_threads_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch worker is told its share of the cores; without word it takes every core."""
+    pytest.importorskip("rapidocr")
+    from pipeline.reading.engines.interface import THREADS_VARIABLE
+    from pipeline.reading.engines.rapid import RapidOcrEngine
+
+    monkeypatch.setenv(THREADS_VARIABLE, "1")
+    assert RapidOcrEngine().threads == 1 and TesseractEngine().parallel_pages == 1
+    monkeypatch.delenv(THREADS_VARIABLE)
+    cores = min(len(os.sched_getaffinity(0)), 8)
+    assert RapidOcrEngine().threads == cores and TesseractEngine().parallel_pages == cores

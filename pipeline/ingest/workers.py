@@ -30,6 +30,7 @@ from typing import Any, Literal
 from models import FileResult, Page, Text
 from pipeline.errors import EngineError, ExitCode, GongwenError, MissingDependency
 from pipeline.ingest.inputs import Input, hash_file
+from pipeline.reading.engines.interface import THREADS_VARIABLE, ocr_threads
 from pipeline.store import Name
 
 WORKER_START_SECONDS = 120.0  # imports and model loads; longer means the worker is broken
@@ -101,6 +102,8 @@ class Worker:
     def __init__(self, options: Options, log: Path) -> None:
         self.log = log
         env = {**os.environ, "MALLOC_ARENA_MAX": "2"}  # glibc maps 64 MiB per thread arena: address space RLIMIT_AS counts
+        # each worker's OCR takes its share of the cores: processes scale, contending threads do not
+        env.setdefault(THREADS_VARIABLE, str(max(1, ocr_threads() // max(1, options.workers))))
         with log.open("ab") as err:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "pipeline.ingest", "--worker", "--memory-mb", str(options.memory_mb)],

@@ -3,8 +3,10 @@
     OcrEngine            the interface: name, version, parallel_pages, probe(), read()
     label(engine)        "rapidocr 3.10.0", as pages record it
     ocr_page(engine, …)  the Page an engine read, its lines in reading order
+    ocr_threads()        the cores one process's OCR may use: $GONGWEN_OCR_THREADS, else all
 """
 
+import os
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -15,8 +17,8 @@ from models.page import Line, Page
 @runtime_checkable
 class OcrEngine(Protocol):
     name: str
-    #: pages read at once: tesseract runs one single-threaded process per page, rapidocr
-    #: already spreads one page over every core.
+    #: pages read at once: tesseract runs one single-threaded process per page, one per
+    #: core it may use; rapidocr already spreads one page over those cores.
     parallel_pages: int
 
     @property
@@ -35,6 +37,20 @@ class OcrEngine(Protocol):
         few lines and a warning; EngineError only when the engine itself is broken.
         """
         ...
+
+
+THREADS_VARIABLE = "GONGWEN_OCR_THREADS"
+
+
+def ocr_threads() -> int:
+    """$GONGWEN_OCR_THREADS, else the cores this process may run on (at most 8). Batch ingest
+    sets the variable to each worker's share: two workers whose OCR threads contend for the
+    same two cores are slower together than with one thread each."""
+    value = os.environ.get(THREADS_VARIABLE, "")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, 8))
 
 
 def label(engine: OcrEngine) -> str:

@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from models.page import Box, Line, Page
-from pipeline.reading.engines.interface import ocr_page
+from pipeline.reading.engines.interface import ocr_page, ocr_threads
 from pipeline.errors import EngineError, MissingDependency
 
 LANGUAGE = "chi_sim"
@@ -48,10 +48,9 @@ class RunOutput:
 
 class TesseractEngine:
     name = "tesseract"
-    parallel_pages = 2  # one single-threaded tesseract per core (ocr-notes fact 1)
-
     def __init__(self, binary: str = "tesseract") -> None:
         self.binary = binary
+        self.parallel_pages = ocr_threads()  # one single-threaded tesseract per core (ocr-notes fact 1)
         self._version: str | None = None
 
     @property
