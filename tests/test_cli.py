@@ -5,6 +5,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+import pipeline.cli.store  # noqa: F401  registers the store commands on the app
 from pipeline.cli.main import app
 from pipeline.errors import ExitCode
 
@@ -74,3 +75,17 @@ def test_every_command_has_help_text():
         assert command.callback.__doc__, command.name
         result = runner.invoke(app, [command.name or command.callback.__name__, "--help"])
         assert result.exit_code == 0
+
+
+def test_ingest_without_a_terminal_logs_a_line_per_file_on_stderr(tmp_path: Path):
+    """A batch run by cron or make has no bar to watch: each finished file is a line on stderr,
+    while stdout keeps only the JSON lines."""
+    html = tmp_path / "portal-error.pdf"
+    html.write_text("<!DOCTYPE html><html><body>404</body></html>", encoding="utf-8")
+    result = runner.invoke(app, ["ingest", str(SEED), str(html), "--db", str(tmp_path / "n.db")])
+    assert result.exit_code == 0, result.stderr
+    assert [json.loads(line)["status"] for line in result.stdout.splitlines()] == ["done", "rejected"]
+    progress = [line for line in result.stderr.splitlines() if line.startswith("ingest ") and " so far" in line]
+    assert len(progress) == 2
+    assert progress[0].startswith(f"ingest 1/2 {SEED}: done, 1 page, ")
+    assert progress[1].startswith(f"ingest 2/2 {html}: rejected, ")
