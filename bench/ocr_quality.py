@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""OCR quality on the rendered scans: character error rate and seconds per page, per engine,
-with the preparation steps added one at a time (ablation). Prints a markdown table.
+"""OCR quality on the rendered scans: character error rate, labelled fields right and seconds per page,
+per engine, with the preparation steps added one at a time (ablation). Prints a markdown table.
 
     python bench/ocr_quality.py                      every scan with a NAME.truth.txt beside it
     python bench/ocr_quality.py --engines rapidocr   one engine
@@ -13,6 +13,10 @@ NAME.truth.txt: the printed text, one line per printed line, pages separated by 
 CER = Levenshtein distance / truth length, after removing all whitespace and mapping
 full-/half-width forms and quote styles to one form (what normalisation will do anyway),
 summed over pages so a page read as nothing costs its whole length.
+
+Fields: the reading parsed into records and compared with the scan's hand-made label
+(fixtures/notices/NAME.expected.json, the seed's for seed*), field by field as the live tests
+do (tests/labels.py): the share of labelled fields the records get right.
 
 --record writes what the engine read with its default preparation, as a JSON list of
 `Page.model_dump(mode="json")`: recorded engine outputs that let parser tests run without
@@ -84,6 +88,8 @@ def truth_pages(path: Path) -> list[str]:
 class Score:
     errors: int = 0
     length: int = 0
+    fields_right: int = 0
+    fields: int = 0
     pages: int = 0
     page_seconds: float = 0.0
     wall_seconds: float = 0.0
@@ -107,6 +113,27 @@ def score_pages(pages: list[Page], truths: list[str]) -> Score:
         score.length += len(truth)
         score.page_seconds += (pages[index].seconds or 0.0) if index < len(pages) else 0.0
     return score
+
+
+def score_fields(pages: list[Page], scan: Path, engine: str) -> tuple[int, int]:
+    """(right, labelled) fields of the records parsed from `pages`; (0, 0) without a label."""
+    import importlib.util
+
+    from pipeline.run import parse_pages
+
+    name = scan.name.rsplit(".", 1)[0]
+    fixtures = ROOT / "fixtures"
+    label = fixtures / "seed" / "000_b23ec74a3ac5c572.expected.json" if name.startswith("seed") else fixtures / "notices" / f"{name}.expected.json"
+    if not label.is_file():
+        return 0, 0
+    spec = importlib.util.spec_from_file_location("labels", ROOT / "tests" / "labels.py")
+    assert spec and spec.loader
+    labels = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(labels)
+    result, _ = parse_pages(pages, file=scan.name, kind="pdf", engine=engine)
+    got = [d.model_dump(mode="json") for d in result.documents]
+    scores = labels.field_accuracy(got, json.loads(label.read_text(encoding="utf-8"))["documents"], scan=True)
+    return sum(r for r, _ in scores.values()), sum(t for _, t in scores.values())
 
 
 # --- running --------------------------------------------------------------------------------------
@@ -138,11 +165,12 @@ def run(scan: Path, truth: Path, engine: str, prep: Preparation) -> tuple[Score,
     result = read_file(scan, engine=engine, preparation=prep)
     score = score_pages(result.pages, truth_pages(truth))
     score.wall_seconds = time.perf_counter() - started
+    score.fields_right, score.fields = score_fields(result.pages, scan, engine)
     return score, result.pages
 
 
 def markdown(results: dict[tuple[str, str], dict[str, Score]], names: list[str]) -> str:
-    head = ["engine and preparation", *names, "mean", "s/page", "wall s/page"]
+    head = ["engine and preparation", *names, "mean CER", "fields right", "s/page", "wall s/page"]
     out = ["| " + " | ".join(head) + " |", "| --- |" + " ---: |" * (len(head) - 1)]
     for (engine, label), per_file in results.items():
         total = Score()
@@ -151,8 +179,9 @@ def markdown(results: dict[tuple[str, str], dict[str, Score]], names: list[str])
         cers = [f"{per_file[n].cer:.1f}" if n in per_file else "–" for n in names]
         mean = sum(per_file[n].cer for n in per_file) / max(len(per_file), 1)
         pages = max(total.pages, 1)
+        fields = f"{100 * total.fields_right / total.fields:.1f} % of {total.fields}" if total.fields else "–"
         out.append(
-            f"| {engine} {label} | " + " | ".join(cers) + f" | {mean:.1f} | {total.page_seconds / pages:.2f} | {total.wall_seconds / pages:.2f} |"
+            f"| {engine} {label} | " + " | ".join(cers) + f" | {mean:.2f} | {fields} | {total.page_seconds / pages:.2f} | {total.wall_seconds / pages:.2f} |"
         )
     return "\n".join(out)
 
