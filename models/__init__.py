@@ -14,6 +14,7 @@ from models.document import (
     FileResult,
     Issue,
     Provenance,
+    Routing,
     Upstream,
 )
 from models.when import When
@@ -33,6 +34,7 @@ __all__ = [
     "Page",
     "PageSource",
     "Provenance",
+    "Routing",
     "Span",
     "Text",
     "Upstream",

@@ -23,6 +23,18 @@ class Provenance(BaseModel):
     page: int | None = None
     box: Box | None = None
     span: Span
+    where: str | None = Field(default=None, description="paragraph or table cell (Word), element (HTML): models.Line.where")
+
+
+class Routing(BaseModel):
+    """How a document reached the clerk (收文): the e-mail that carried it."""
+
+    sender: str | None = Field(default=None, description="the From header, decoded")
+    received: str | None = Field(default=None, description="ISO date-time the mail was sent or received")
+    subject: str | None = None
+    attachment: str | None = Field(default=None, description="the part's file name; None for the mail's own body")
+    message_id: str | None = None
+    via: list[str] = Field(default_factory=list, description="subjects of the messages it was forwarded inside, outermost first")
 
 
 class Issue(BaseModel):
@@ -122,6 +134,8 @@ class Document(BaseModel):
     span: Span | None = Field(default=None, description="the document's range in the file's normalised text")
     provenance: dict[str, Provenance] = Field(default_factory=dict)
     problems: list[Issue] = Field(default_factory=list)
+    metadata: dict[str, str] = Field(default_factory=dict, description="what the file states about itself (models.Page.metadata)")
+    routing: Routing | None = Field(default=None, description="the e-mail it arrived in, if any")
 
 
 FileStatus = Literal["done", "partial", "needs_review", "rejected"]

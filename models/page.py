@@ -4,14 +4,15 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-PageSource = Literal["ocr", "text-layer", "text"]
+PageSource = Literal["ocr", "text-layer", "text", "word", "ofd", "html"]
 
 
 class Box(BaseModel):
     """An axis-aligned box in the page's own pixel space (origin top left).
 
     For OCR pages that is the image as OCR'd (after any rotation fix); for
-    text-layer pages it is PDF points scaled to 72 dpi pixels.
+    text-layer pages it is PDF points scaled to 72 dpi pixels; for OFD pages the
+    page's millimetres scaled to 72 dpi pixels too.
     """
 
     x0: float
@@ -34,6 +35,11 @@ class Line(BaseModel):
     text: str
     box: Box | None = None
     conf: float | None = Field(default=None, description="0..100, the engine's mean confidence")
+    where: str | None = Field(
+        default=None,
+        description="where in a file without pages the line sits: 'paragraph 3', 'table 1 row 1 cell 2', "
+        "'header', 'text box 1' (Word), an element's XPath (HTML)",
+    )
 
 
 class LatinCheck(BaseModel):
@@ -61,6 +67,11 @@ class Page(BaseModel):
     seconds: float | None = Field(default=None, description="time spent reading this page")
     warnings: list[str] = Field(default_factory=list)
     latin: list[LatinCheck] = Field(default_factory=list, description="addresses read twice (pipeline.reading.latin)")
+    metadata: dict[str, str] = Field(
+        default_factory=dict,
+        description="fields the file states about itself: a government page's 政府信息公开 block "
+        "(索引号, 发布机构, 发文字号, 成文日期, 主题分类), an OFD's DocInfo, a Word file's core properties",
+    )
 
     @property
     def raw_text(self) -> str:

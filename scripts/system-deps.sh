@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Install the Debian packages gongwen needs, only those missing.
-#   scripts/system-deps.sh            tesseract with its Simplified Chinese model (and venv support)
+#   scripts/system-deps.sh            tesseract with its Simplified Chinese model, LibreOffice's Writer
+#                                     without a GUI (.doc and .wps are converted with it), venv support
 #   scripts/system-deps.sh fonts      + the CJK fonts `make fixtures` renders with
 #   scripts/system-deps.sh test       + the fonts and the headless Chromium the tests drive
 # Uses apt-get as root, sudo apt-get otherwise, and says what to run when neither works.
 set -euo pipefail
 
 # tesseract-ocr-eng: the Latin re-read of e-mail addresses and numbers on scans (pipeline/reading/latin.py)
-packages=(tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng graphviz)
+packages=(tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng graphviz libreoffice-writer-nogui)
 case "${1:-}" in
   fonts) packages+=(fonts-noto-cjk fonts-arphic-uming fonts-arphic-ukai) ;;
   test) packages+=(fonts-noto-cjk fonts-arphic-uming fonts-arphic-ukai chromium chromium-driver) ;;

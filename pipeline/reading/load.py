@@ -1,9 +1,9 @@
 """Turn an input file into pages: text pages ready to use, or images for OCR.
 
     load(path, kind, max_pages=...) -> Loaded
-        Loaded.kind   "pdf" | "pdf-text" | "png" | "jpeg" | "tiff" | "text"
+        Loaded.kind   "pdf" | "pdf-text" | "png" | "jpeg" | "tiff" | "text" | "docx" | "doc" | "ofd" | "html" | "mhtml"
         Loaded.pages  an iterator, one item per page, in order:
-                      models.Page      text-layer or text-file page, already read
+                      models.Page      text-layer, text-file, Word, OFD or web page, already read
                       PageImage        an RGB 8-bit image to OCR, with its dpi
                       PageFailure      a page that could not be extracted (the file goes on)
 
@@ -20,6 +20,7 @@ import io
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +64,7 @@ class Loaded:
     kind: str
     page_count: int
     pages: Iterator[LoadedPage]
+    needs_ocr: bool = True  # False when every page comes already read (no OCR engine is started)
 
 
 def load(path: Path, kind: str, *, max_pages: int = 500) -> Loaded:
@@ -73,10 +75,47 @@ def load(path: Path, kind: str, *, max_pages: int = 500) -> Loaded:
         "jpeg": load_image_file,
         "tiff": load_image_file,
         "text": load_text,
+        "docx": partial(load_document, kind="docx"),
+        "doc": partial(load_document, kind="doc"),
+        "ofd": load_ofd,
+        "html": partial(load_document, kind="html"),
+        "mhtml": partial(load_document, kind="mhtml"),
     }
+    if kind in MAIL_KINDS:
+        raise InputError(f"{path}: an e-mail is not one document: its attachments are (pipeline.reading.mail)")
     if kind not in loaders:
         raise InputError(f"{path}: no loader for kind {kind!r}")
     return loaders[kind](path, max_pages)
+
+
+MAIL_KINDS = ("eml", "msg", "mbox")
+
+
+# --- documents without pages: Word, WPS, web pages ----------------------------------------------
+
+
+def load_document(path: Path, max_pages: int, *, kind: str) -> Loaded:
+    """One page of lines, each with its paragraph, cell or element (models.Line.where).
+    The readers are imported here: the OFD reader imports this module's helpers."""
+    if kind == "docx":
+        from pipeline.reading.word import read_docx
+
+        page = read_docx(path)
+    elif kind == "doc":
+        from pipeline.reading.office import read_legacy_word
+
+        page = read_legacy_word(path)
+    else:
+        from pipeline.reading.webpage import read_webpage
+
+        page = read_webpage(path, kind)
+    return Loaded(kind=kind, page_count=1, pages=iter([page]), needs_ocr=False)
+
+
+def load_ofd(path: Path, max_pages: int) -> Loaded:
+    from pipeline.reading.ofd import load_ofd as load
+
+    return load(path, max_pages)
 
 
 # --- text files -------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from pipeline.reading.sniff import sniff
 
 
 class ReadResult(BaseModel):
-    kind: str = Field(description='"pdf" (image-only or mixed), "pdf-text", "png", "jpeg", "tiff", "text"')
+    kind: str = Field(description='"pdf" (image-only or mixed), "pdf-text", "png", "jpeg", "tiff", "text", "docx", "doc", "ofd", "html", "mhtml"')
     pages: list[Page]
     engine: str | None = Field(default=None, description='"rapidocr 3.10.0"; None when no OCR ran')
     problems: list[Issue] = Field(default_factory=list)
@@ -82,7 +82,7 @@ def read_file(
     """Read every page of `path`. `preparation` overrides the engine's measured default (for benches)."""
     kind = sniff(path)
     loaded = load(path, kind, max_pages=max_pages)
-    ocr = None if loaded.kind in ("text", "pdf-text") else get_engine(engine)
+    ocr = None if loaded.kind in ("text", "pdf-text") or not loaded.needs_ocr else get_engine(engine)
     prep = preparation or (PREPARATION.get(ocr.name, Preparation()) if ocr else NO_PREPARATION)
     pages: list[Page] = []
     problems: list[Issue] = []
@@ -101,7 +101,9 @@ def read_pages(
 
     def one(item: Page | PageImage | PageFailure) -> tuple[Page, list[Issue]]:
         if isinstance(item, Page):
-            return item, []
+            # what a reader noted about a page it read itself (a charset that lied, a conversion)
+            notes = [Issue(code="page.note", message=f"page {item.number}: {w}", severity="info", page=item.number) for w in item.warnings]
+            return item, notes
         if isinstance(item, PageFailure):
             return failed_page(item.number, item.reason, ocr)
         assert ocr is not None

@@ -37,6 +37,7 @@ def locate(text: Text, pages: list[Page], start: int, end: int) -> Provenance:
         return Provenance(span=span)
     page_no = text.raw_lines[first_line].page
     box: Box | None = None
+    where: str | None = None
     touched: dict[int, list[int]] = {}
     for r in raws:
         li = _raw_line_index(text, r)
@@ -45,11 +46,13 @@ def locate(text: Text, pages: list[Page], start: int, end: int) -> Provenance:
     for li, indices in touched.items():
         rl = text.raw_lines[li]
         line = by_page[rl.page].lines[rl.line] if rl.page in by_page else None
+        if line is not None and where is None:
+            where = line.where
         if line is None or line.box is None:
             continue
         part = _part_of_line(line.box, rl.end - rl.start, min(indices) - rl.start, max(indices) - rl.start + 1)
         box = part if box is None else box.union(part)
-    return Provenance(page=page_no, box=box, span=span)
+    return Provenance(page=page_no, box=box, span=span, where=where)
 
 
 def _part_of_line(box: Box, length: int, a: int, b: int) -> Box:
