@@ -143,3 +143,23 @@ def test_gongwen_parse_reads_a_mail_as_its_documents(forms: dict[str, Path]):
     assert data["kind"] == "eml"
     assert [d["doc_number"] for d in data["documents"]] == ["晋民函〔2024〕169号"]
     assert data["documents"][0]["routing"]["attachment"] == "晋民函〔2024〕169号.docx"
+
+
+def test_a_mailbox_gives_each_message_its_own_routing(forms: dict[str, Path], tmp_path: Path):
+    import mailbox
+    from email import message_from_bytes, policy
+
+    box_path = tmp_path / "Inbox"
+    box = mailbox.mbox(box_path)
+    box.add(message_from_bytes(forms["eml"].read_bytes(), policy=policy.default))
+    second = message_from_bytes(make_eml(tmp_path / "b.eml", [("page.html", forms["html"].read_bytes())], subject="网站通知").read_bytes(), policy=policy.default)
+    second.replace_header("From", "市民政局办公室 <lfsmzj@163.com>")
+    box.add(second)
+    box.close()
+    assert sniff(box_path) == "mbox"
+    result, _ = parse_file(box_path)
+    assert [d.doc_number for d in result.documents] == ["晋民函〔2024〕169号", "晋民函〔2024〕169号"]
+    assert [(d.routing.sender, d.routing.attachment) for d in result.documents] == [
+        ("省民政厅老龄工作处 <sxsmztllgzc@163.com>", "晋民函〔2024〕169号.docx"),
+        ("市民政局办公室 <lfsmzj@163.com>", "page.html"),
+    ]

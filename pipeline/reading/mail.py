@@ -21,6 +21,7 @@ import email
 import email.policy
 import mailbox
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import Message
@@ -117,9 +118,7 @@ def read_message(walk: Walk, message: Message, via: list[str], depth: int) -> No
         walk.parts.append(Part(f"{subject}.eml", message.as_bytes(), routing, f"messages nested more than {MAX_NESTING} deep: not opened further"))
         return
     body: tuple[str, bytes, str | None] | None = None
-    for part in message.walk():
-        if part.is_multipart():
-            continue
+    for part in leaves(message):
         ctype = part.get_content_type()
         filename = part.get_filename()
         disposition = part.get_content_disposition()
@@ -144,6 +143,17 @@ def read_message(walk: Walk, message: Message, via: list[str], depth: int) -> No
             body = ("plain" if ctype == "text/plain" else "html", payload_bytes(part), part.get_content_charset())
     if body is not None:
         add_body(walk, body, routing)
+
+
+def leaves(message: Message) -> Iterator[Message]:
+    """The message's parts that are not multipart, in order; an attached message is one leaf
+    (Message.walk() would step into it, and its parts would lose their own routing)."""
+    if message.get_content_type() == "message/rfc822" or not message.is_multipart():
+        yield message
+        return
+    payload = message.get_payload()
+    for part in payload if isinstance(payload, list) else []:
+        yield from leaves(part)
 
 
 def payload_bytes(part: Message) -> bytes:
