@@ -48,8 +48,7 @@ def parse_pages(pages: list[Page], *, file: str, kind: str, engine: str | None =
 
 def parse_file(path: Path, *, engine: str = "auto") -> tuple[FileResult, Text]:
     """Read, normalise, split and parse one file (an e-mail: every input it carries)."""
-    from pipeline.reading.load import MAIL_KINDS
-    from pipeline.reading.sniff import sniff
+    from pipeline.reading.sniff import MAIL_KINDS, sniff
 
     kind = sniff(path)
     if kind in MAIL_KINDS:

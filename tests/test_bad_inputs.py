@@ -89,7 +89,7 @@ def bad_inbox(box: Path) -> dict[str, tuple[str, str]]:
     make_zip(box / "archive.zip", {"../../escaped.txt": notice(57).encode(), "nested.zip": nested, "bomb.txt": bytes(20 << 20)})
     return {
         "empty.pdf": ("rejected", "found an empty file"),
-        "portal.pdf": ("rejected", "found an HTML page"),
+        "portal.pdf": ("rejected", "an HTML page with no notice text in it"),
         "random.pdf": ("rejected", "found unrecognised bytes"),
         "truncated.pdf": ("rejected", "PDF"),
         "encrypted.pdf": ("rejected", "the PDF is encrypted and needs a password"),

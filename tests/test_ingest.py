@@ -177,7 +177,7 @@ def test_an_encrypted_member_is_refused_before_unpacking(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("members", "refusal"),
     [
-        ({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"}, "an Office document"),
+        ({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<w/>"}, "an Office document that is not a Word document"),
         ({}, "an empty zip archive"),
         ({f"{n}.txt": b"x" for n in range(4)}, "a zip archive of 4 members, over the limit of 3"),
     ],
@@ -289,7 +289,7 @@ def test_a_batch_stores_each_notice_once(inbox: Path, db: Path, tmp_path: Path) 
     assert [v.reason for v in flagged] == [f"possible duplicate: 临市民函〔2024〕1号 also in {inbox}/copies/notice-1 副本.txt"] or (
         [v.reason for v in flagged] == [f"possible duplicate: 临市民函〔2024〕1号 also in {inbox}/rescan-1.txt"]
     )
-    assert "found an HTML page" in (by_name["portal-error.pdf"].reason or "")
+    assert "an HTML page with no notice text in it" in (by_name["portal-error.pdf"].reason or "")
     assert not (tmp_path / "outside.txt").exists() and not (inbox.parent.parent / "outside.txt").exists()
 
     conn = store.connect(db)

@@ -25,7 +25,7 @@ from notice_forms import (
 from pipeline.reading.sniff import sniff
 from pipeline.run import parse_file, parse_pages
 
-GONGWEN = [sys.executable, "-m", "pipeline.cli.main"]
+GONGWEN = [sys.executable, "-c", "from pipeline.cli.main import main; main()"]
 
 
 @pytest.fixture(scope="session")
@@ -163,3 +163,40 @@ def test_a_mailbox_gives_each_message_its_own_routing(forms: dict[str, Path], tm
         ("省民政厅老龄工作处 <sxsmztllgzc@163.com>", "晋民函〔2024〕169号.docx"),
         ("市民政局办公室 <lfsmzj@163.com>", "page.html"),
     ]
+
+
+def test_gongwen_ingest_opens_mail_attachments_zips_included(forms: dict[str, Path], tmp_path: Path):
+    import io
+    import zipfile
+
+    inbox, db = tmp_path / "inbox", tmp_path / "notices.db"
+    inbox.mkdir()
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as z:
+        z.writestr("省厅通知.ofd", forms["ofd"].read_bytes())
+    make_eml(
+        inbox / "收文.eml",
+        [("晋民函〔2024〕169号.docx", forms["docx"].read_bytes()), ("附件.zip", packed.getvalue()), ("回执.pdf", b"MZ\x90\x00" + bytes(600))],
+    )
+    shutil.copyfile(forms["html"], inbox / "page.html")
+    run = subprocess.run([*GONGWEN, "ingest", str(inbox), "--db", str(db)], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    status = {json.loads(line)["file"].removeprefix(f"{inbox}/"): json.loads(line)["status"] for line in run.stdout.splitlines()}
+    assert status == {
+        "page.html": "done",
+        "收文.eml!/晋民函〔2024〕169号.docx": "needs_review",  # the page holds the same 文号: a possible duplicate
+        "收文.eml!/附件.zip!/省厅通知.ofd": "needs_review",
+        "收文.eml!/回执.pdf": "rejected",
+    }
+    note = json.loads(next((tmp_path / "quarantine").glob("*.json")).read_text(encoding="utf-8"))
+    assert "回执.pdf" in json.dumps(note, ensure_ascii=False)
+    shown = subprocess.run([*GONGWEN, "show", "晋民函〔2024〕169号", "--db", str(db)], capture_output=True, text=True, timeout=300)
+    records = {item["file"]["names"][0].removeprefix(f"{inbox}/"): item["record"] for item in json.loads(shown.stdout)}
+    assert records["page.html"]["routing"] is None and records["page.html"]["metadata"]["索引号"]
+    for name in ("收文.eml!/晋民函〔2024〕169号.docx", "收文.eml!/附件.zip!/省厅通知.ofd"):
+        assert records[name]["routing"]["sender"] == "省民政厅老龄工作处 <sxsmztllgzc@163.com>"
+        assert records[name]["routing"]["received"] == "2024-11-06T09:12:30+08:00"
+    # a reparse keeps the routing: it is the file's, not the parse's
+    subprocess.run([*GONGWEN, "reparse", "--all", "--db", str(db)], capture_output=True, text=True, timeout=300, check=True)
+    shown = subprocess.run([*GONGWEN, "show", "晋民函〔2024〕169号", "--db", str(db), "--table"], capture_output=True, text=True, timeout=300)
+    assert "收文" in shown.stdout and "sxsmztllgzc@163.com" in shown.stdout

@@ -47,7 +47,9 @@ class Engine(str, Enum):
 EngineOption = Annotated[
     Engine, typer.Option("--engine", "-e", help="OCR engine for scanned pages: auto picks the one that measures best.")
 ]
-FileArgument = Annotated[Path, typer.Argument(help="A PDF, PNG, JPEG, TIFF or OCR text file; its kind is read from its bytes.")]
+FileArgument = Annotated[
+    Path, typer.Argument(help="A PDF, image, text, Word (.docx/.doc/.wps), OFD, web page or e-mail file; its kind is read from its bytes.")
+]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show a traceback with errors.")]
 
 
@@ -118,6 +120,11 @@ def print_tables(result: dict[str, Any]) -> None:
                 where = doc["provenance"].get(key) or doc["provenance"].get(f"{key}[0]") or {}
                 value = LEVEL_NAMES.get(doc[key], doc[key]) if key == "level" else doc[key]
                 t.add_row(label, cell(value), str(where.get("page") or ""))
+        if doc.get("routing"):  # 收文: the e-mail it came in
+            r = doc["routing"]
+            t.add_row("收文", cell({"来自": r["sender"], "收到": r["received"], "主题": r["subject"], "附件": r["attachment"]}), "")
+        if doc.get("metadata"):
+            t.add_row("文件自述", cell(doc["metadata"]), "")
         for i, c in enumerate(doc["contacts"]):
             t.add_row("联系人", cell(c), str((doc["provenance"].get(f"contacts[{i}]") or {}).get("page") or ""))
         for i, d in enumerate(doc["deadlines"]):

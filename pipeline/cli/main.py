@@ -18,7 +18,7 @@ import typer
 from pipeline import __version__
 
 # The command modules register their commands on `app` when imported.
-from pipeline.cli import calendar, chain, store, web  # noqa: F401
+from pipeline.cli import calendar, chain, store, watch, web  # noqa: F401
 from pipeline.cli.app import Engine, EngineOption, FileArgument, VerboseOption, app, emit_json, err, handles_errors, print_tables
 from pipeline.errors import ExitCode
 

@@ -193,6 +193,8 @@ def conclude(job: Job, reply: Reply, conn: Connection, options: Options, rss: in
         failed = reject(job.input, job, verdict, conn, options) if verdict.status == "rejected" else outcome_of_failure(job.input, job, verdict)
         return replace(failed, peak_rss_kb=rss)
     assert isinstance(reply, Parsed)
+    for doc in reply.result.documents:
+        doc.routing = job.input.routing
     record = store.FileRecord(
         sha256=job.sha256,
         size=job.size,
@@ -203,6 +205,7 @@ def conclude(job: Job, reply: Reply, conn: Connection, options: Options, rss: in
         pages=reply.pages,
         page_texts=reply.page_texts,
         bodies=reply.bodies,
+        routing=job.input.routing,
     )
     discard(job)
     try:
@@ -371,6 +374,8 @@ def reparse(conn: Connection, keys: list[str] | None) -> Iterator[Outcome]:
             yield Outcome(name, "deferred", f"reparse failed: {type(e).__name__}: {e}", sha256=sha256, exit_code=ExitCode.error)
             continue
         result.problems = [p for p in known.problems if p.code.startswith("page.")] + result.problems
+        for doc in result.documents:
+            doc.routing = known.routing
         verdict = assess(Parsed(result, pages, [], []))
         if isinstance(verdict, Failure):
             verdict = Verdict("partial", verdict.reason)

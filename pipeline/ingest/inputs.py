@@ -1,6 +1,6 @@
 """What a batch reads: paths in, Inputs out (files, zip members, and what cannot be read).
 
-    collect(paths, skip=) -> list[Input]       files, folders, zip members, refusals
+    collect(paths, skip=) -> list[Input]       files, folders, zip members, mail attachments, refusals
     inputs_at(path, name, top=, skipped=)      the inputs under one path
     extract_member(archive, item, dest)        a zip member's bytes, under the caps
     hash_file(path, name) -> (sha256, size)    a file's identity, refusing one over MAX_FILE_BYTES
@@ -10,19 +10,28 @@ only regular files are read (a FIFO would block the reader forever). Paths named
 command line are followed if they are links, as `find -H` does. A zip archive is read
 member by member, under caps on member count, size and compression ratio, through a
 temporary file we name: nothing is ever written to a path taken from the archive.
+A .docx or an OFD is a zip too, and is one input. An e-mail is opened here: each attachment
+(and a body holding a notice) is written to a file we name and becomes an input carrying the
+mail's routing record; a zip attachment is read member by member as a zip file is.
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
+import shutil
 import stat
+import tempfile
 import zipfile
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 
+from models.document import Routing
 from pipeline.errors import InputError, InputTooLarge
+from pipeline.reading.sniff import MAIL_KINDS
 from pipeline.store import Name
 
 MAX_FILE_BYTES = 1 << 30  # a 500-page scan at 1 MB a page fits twice
@@ -45,6 +54,7 @@ class Input:
     path: Path | None = None
     member: str | None = None
     refusal: str | None = None
+    routing: Routing | None = None  # the e-mail it came in
 
 
 def collect(paths: Sequence[Path], *, skip: Collection[Path] = ()) -> list[Input]:
@@ -75,9 +85,23 @@ def inputs_at(path: Path, name: Name, *, top: bool, skipped: set[tuple[int, int]
         return [Input(name, refusal=f"a symbolic link (to {link_target(path)}): links inside folders are not followed")]
     if not stat.S_ISREG(st.st_mode):
         return [Input(name, refusal=f"not a regular file but {file_type(st.st_mode)}: not read")]
-    if is_zip(path):
+    kind = readable_kind(path)
+    if kind in MAIL_KINDS:
+        return mail_inputs(path, name, kind)
+    if kind is None and is_zip(path):
         return archive_inputs(path, name)
     return [Input(name, path)]
+
+
+def readable_kind(path: Path) -> str | None:
+    """The kind the reader will find, for the kinds a batch opens itself (mail, and zips that are
+    documents: a .docx or an OFD is one input, not an archive); errors are the reader's to report."""
+    from pipeline.reading.sniff import sniff
+
+    try:
+        return sniff(path)
+    except InputError:
+        return None
 
 
 def folder_inputs(path: Path, name: Name, skipped: set[tuple[int, int]]) -> list[Input]:
@@ -126,6 +150,47 @@ def is_zip(path: Path) -> bool:
         os.close(fd)
 
 
+# --- e-mail -------------------------------------------------------------------------------------
+
+
+@cache
+def mail_scratch() -> Path:
+    """Where a batch process keeps the parts of the mails it opened, until it ends
+    (`release_mail_parts` empties it sooner, for a long-running watch)."""
+    folder = Path(tempfile.mkdtemp(prefix="gongwen-mail-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+def release_mail_parts() -> None:
+    for child in mail_scratch().iterdir():
+        shutil.rmtree(child, ignore_errors=True)
+
+
+def mail_inputs(path: Path, name: Name, kind: str) -> list[Input]:
+    """One input per attachment (a zip attachment: one per member) and per body that holds a
+    notice, each with the mail's routing; the parts are written under names we choose."""
+    from pipeline.reading.mail import mail_parts
+
+    try:
+        parts = mail_parts(path, kind)
+    except InputError as e:
+        return [Input(name, path, refusal=e.message.replace(str(path), name.text))]
+    if not parts:
+        return [Input(name, path, refusal="an e-mail with no attachment and no notice in its body")]
+    folder = Path(tempfile.mkdtemp(dir=mail_scratch()))
+    out: list[Input] = []
+    for n, part in enumerate(parts, start=1):
+        file = folder / f"part-{n:04d}"
+        file.write_bytes(part.data)
+        part_name = Name(f"{name.text}!/{part.name}", name.raw + b"!/" + part.name.encode("utf-8", "replace"))
+        inputs = [Input(part_name, file, refusal=part.refusal)]
+        if not part.refusal and readable_kind(file) is None and is_zip(file):
+            inputs = archive_inputs(file, part_name)
+        out += [replace(item, routing=part.routing) for item in inputs]
+    return out
+
+
 # --- zip archives ---------------------------------------------------------------------------------
 
 
@@ -139,7 +204,7 @@ def archive_inputs(path: Path, name: Name) -> list[Input]:
     names = {info.filename for info in members}
     refusal = None
     if any(marker in names for marker in OFFICE_MEMBERS):
-        refusal = "an Office document (a zip of XML), not a scan: export it to PDF first"
+        refusal = "an Office document that is not a Word document (a spreadsheet, slides, OpenDocument): export it to PDF first"
     elif not members:
         refusal = "an empty zip archive"
     elif len(members) > MAX_MEMBERS:

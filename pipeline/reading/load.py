@@ -31,6 +31,7 @@ from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from models.page import Box, Line, Page
 from pipeline.errors import EncryptedPdf, InputError, InputTooLarge
+from pipeline.reading.sniff import MAIL_KINDS
 
 MAX_PAGE_PIXELS = 80_000_000  # an A3 page at 600 dpi is 70 MP; anything larger is a bomb or a poster
 RENDER_DPI = 300
@@ -86,9 +87,6 @@ def load(path: Path, kind: str, *, max_pages: int = 500) -> Loaded:
     if kind not in loaders:
         raise InputError(f"{path}: no loader for kind {kind!r}")
     return loaders[kind](path, max_pages)
-
-
-MAIL_KINDS = ("eml", "msg", "mbox")
 
 
 # --- documents without pages: Word, WPS, web pages ----------------------------------------------

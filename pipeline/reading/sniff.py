@@ -20,6 +20,8 @@ from pipeline.errors import InputError
 
 Kind = Literal["pdf", "png", "jpeg", "tiff", "text", "docx", "doc", "ofd", "html", "mhtml", "eml", "mbox", "msg"]
 
+MAIL_KINDS = ("eml", "msg", "mbox")  # not one document: the inputs they carry are (pipeline.reading.mail)
+
 HEAD_BYTES = 1024  # %PDF- may follow junk (mail headers, BOMs); readers accept it within the first 1 KiB
 TEXT_SAMPLE_BYTES = 64 * 1024
 MIN_PRINTABLE_SHARE = 0.95

@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from models import Document, Issue, Page
+from models import Document, Issue, Page, Routing
 from pipeline.errors import StoreError
 from pipeline.store.schema import translated
 
@@ -28,17 +28,19 @@ class StoredFile:
     reason: str | None
     engine: str | None
     problems: list[Issue]
+    routing: Routing | None = None
 
 
 @translated
 def find_file(conn: sqlite3.Connection, sha256: str) -> StoredFile | None:
     row = conn.execute(
-        "SELECT sha256, size, kind, status, reason, engine, problems FROM files WHERE sha256 = ?", (sha256,)
+        "SELECT sha256, size, kind, status, reason, engine, problems, routing FROM files WHERE sha256 = ?", (sha256,)
     ).fetchone()
     if row is None:
         return None
     problems = [Issue.model_validate(p) for p in json.loads(row[6])]
-    return StoredFile(row[0], row[1], row[2], row[3], row[4], row[5], problems)
+    routing = Routing.model_validate_json(row[7]) if row[7] else None
+    return StoredFile(row[0], row[1], row[2], row[3], row[4], row[5], problems, routing)
 
 
 @translated

@@ -219,6 +219,10 @@ MIGRATIONS: tuple[Migration, ...] = (
         )""",
         ),
     ),
+    Migration(
+        "inputs_0001_routing",
+        ("ALTER TABLE files ADD COLUMN routing TEXT CHECK (routing IS NULL OR json_valid(routing))",),
+    ),
 )
 
 

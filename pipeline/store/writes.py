@@ -20,7 +20,7 @@ import sys
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from models import Document, FileResult, Issue, Page
+from models import Document, FileResult, Issue, Page, Routing
 from pipeline.store import schema
 from pipeline.store.queries import document_ids_of, first_name
 from pipeline.store.schema import now, translated
@@ -76,6 +76,7 @@ class FileRecord:
     pages: list[Page] = field(default_factory=list)
     page_texts: list[str] = field(default_factory=list)  # normalised text, one per page
     bodies: list[str] = field(default_factory=list)  # normalised text, one per document
+    routing: Routing | None = None  # the e-mail the file came in (收文), kept for reparse
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,8 @@ def save_file(conn: sqlite3.Connection, record: FileRecord) -> Saved:
             ),
         )
         insert_name(conn, record.sha256, record.name)
+        if record.routing is not None:
+            conn.execute("UPDATE files SET routing = ? WHERE sha256 = ?", (record.routing.model_dump_json(), record.sha256))
         if record.result is None:
             return Saved(record.verdict, [])
         for page, text in zip(record.pages, padded(record.page_texts, len(record.pages))):
