@@ -93,9 +93,10 @@ def ofd_lines(paragraphs: list[str]) -> list[list[tuple[str, float]]]:
     return [lines[i : i + LINES_PER_PAGE] for i in range(0, len(lines), LINES_PER_PAGE)]
 
 
-def make_ofd(path: Path, paragraphs: list[str] | None = None, *, page_loc: str | None = None, seal: bool = True) -> Path:
+def make_ofd(path: Path, paragraphs: list[str] | None = None, *, page_loc: str | None = None, seal: bool = True, scan: bytes | None = None) -> Path:
     """An OFD as a suwell/foxit writer lays it out: one TextObject a line, DeltaX advances, the
-    页面 A4 in mm, an electronic seal listed in Signs. `page_loc` overrides page 1's BaseLoc."""
+    页面 A4 in mm, an electronic seal listed in Signs. `page_loc` overrides page 1's BaseLoc;
+    `scan` (image bytes) adds a last page that is only that image, as scanned OFDs are."""
     import zipfile
 
     size = 5.6
@@ -124,9 +125,23 @@ def make_ofd(path: Path, paragraphs: list[str] | None = None, *, page_loc: str |
         )
         loc = page_loc if (n == 0 and page_loc is not None) else f"Pages/Page_{n}/Content.xml"
         refs.append(f'<ofd:Page ID="{n + 1}" BaseLoc="{loc}"/>')
+    res_ref = ""
+    if scan is not None:
+        n = len(pages)
+        parts["Doc_0/DocumentRes.xml"] = (
+            f'<?xml version="1.0" encoding="UTF-8"?><ofd:Res {ns} BaseLoc="Res"><ofd:MultiMedias>'
+            f'<ofd:MultiMedia ID="900" Type="Image"><ofd:MediaFile>scan_900.png</ofd:MediaFile></ofd:MultiMedia></ofd:MultiMedias></ofd:Res>'
+        )
+        parts["Doc_0/Res/scan_900.png"] = scan  # type: ignore[assignment]
+        parts[f"Doc_0/Pages/Page_{n}/Content.xml"] = (
+            f'<?xml version="1.0" encoding="UTF-8"?><ofd:Page {ns}><ofd:Content><ofd:Layer ID="901">'
+            f'<ofd:ImageObject ID="902" ResourceID="900" Boundary="0 0 210 297" CTM="210 0 0 297 0 0"/></ofd:Layer></ofd:Content></ofd:Page>'
+        )
+        refs.append(f'<ofd:Page ID="{n + 1}" BaseLoc="Pages/Page_{n}/Content.xml"/>')
+        res_ref = "<ofd:DocumentRes>DocumentRes.xml</ofd:DocumentRes>"
     parts["Doc_0/Document.xml"] = (
         f'<?xml version="1.0" encoding="UTF-8"?><ofd:Document {ns}><ofd:CommonData><ofd:MaxUnitID>999</ofd:MaxUnitID>'
-        f"<ofd:PageArea><ofd:PhysicalBox>0 0 210 297</ofd:PhysicalBox></ofd:PageArea><ofd:PublicRes>PublicRes.xml</ofd:PublicRes></ofd:CommonData>"
+        f"<ofd:PageArea><ofd:PhysicalBox>0 0 210 297</ofd:PhysicalBox></ofd:PageArea><ofd:PublicRes>PublicRes.xml</ofd:PublicRes>{res_ref}</ofd:CommonData>"
         f"<ofd:Pages>{''.join(refs)}</ofd:Pages></ofd:Document>"
     )
     if seal:
@@ -137,7 +152,7 @@ def make_ofd(path: Path, paragraphs: list[str] | None = None, *, page_loc: str |
         )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for name, xml in parts.items():
-            z.writestr(name, xml.encode("utf-8"))
+            z.writestr(name, xml if isinstance(xml, bytes) else xml.encode("utf-8"))
     return path
 
 

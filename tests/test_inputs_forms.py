@@ -200,3 +200,18 @@ def test_gongwen_ingest_opens_mail_attachments_zips_included(forms: dict[str, Pa
     subprocess.run([*GONGWEN, "reparse", "--all", "--db", str(db)], capture_output=True, text=True, timeout=300, check=True)
     shown = subprocess.run([*GONGWEN, "show", "晋民函〔2024〕169号", "--db", str(db), "--table"], capture_output=True, text=True, timeout=300)
     assert "收文" in shown.stdout and "sxsmztllgzc@163.com" in shown.stdout
+
+
+def test_an_ofd_page_that_is_only_a_scan_goes_to_ocr(tmp_path: Path):
+    import io
+
+    from PIL import Image
+
+    from pipeline.reading.load import PageImage, load
+
+    picture = io.BytesIO()
+    Image.new("RGB", (1240, 1754), "white").save(picture, format="PNG")  # A4 at 150 dpi
+    loaded = load(make_ofd(tmp_path / "scanned.ofd", scan=picture.getvalue()), "ofd")
+    pages = list(loaded.pages)
+    assert loaded.needs_ocr and isinstance(pages[-1], PageImage) and all(isinstance(p, Page) for p in pages[:-1])
+    assert pages[-1].image.shape == (1754, 1240, 3) and pages[-1].dpi == 149.98

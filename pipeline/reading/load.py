@@ -111,9 +111,23 @@ def load_document(path: Path, max_pages: int, *, kind: str) -> Loaded:
 
 
 def load_ofd(path: Path, max_pages: int) -> Loaded:
-    from pipeline.reading.ofd import load_ofd as load
+    """An OFD's text pages as read, and its image-only pages decoded for OCR like scans."""
+    from pipeline.reading.ofd import OfdImage, read_ofd
 
-    return load(path, max_pages)
+    def page(item: Page | OfdImage) -> LoadedPage:
+        if isinstance(item, Page):
+            return item
+        im = open_image(path, item.data)
+        try:
+            im.load()
+        except (OSError, ValueError, SyntaxError) as e:
+            return PageFailure(item.number, f"the page's image cannot be decoded: {e}")
+        dpi = round(im.width / (item.width_mm / 25.4), 2)
+        return PageImage(number=item.number, image=to_rgb8(im), dpi=dpi, warnings=["an OFD page that is only an image"])
+
+    items = read_ofd(path, max_pages)
+    needs_ocr = any(not isinstance(item, Page) for item in items)
+    return Loaded(kind="ofd", page_count=len(items), pages=(page(item) for item in items), needs_ocr=needs_ocr)
 
 
 # --- text files -------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from models.document import Routing
 from pipeline.errors import InputError, InputTooLarge
 from pipeline.parsing.docnumber import DOCNUMBER_LINE_RE
 from pipeline.reading.decoding import decode_text
-from pipeline.text.normalise import DOC_TYPES
+from pipeline.text.reflow import DOC_TYPES
 
 MAX_ATTACHMENTS = 100  # a mail with more is a bulk export, not a forwarded notice
 MAX_NESTING = 4  # a forward inside a forward inside a forward… deeper is refused

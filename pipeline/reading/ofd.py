@@ -1,7 +1,8 @@
 """Read an OFD (GB/T 33190-2016, the format of electronic official documents) with lxml.
 
-    load_ofd(path, max_pages) -> Loaded      text pages (source "ofd", lines with boxes) and, for
-                                            pages that are only a scanned image, PageImages to OCR
+    read_ofd(path, max_pages) -> list[Page | OfdImage]     text pages (source "ofd", lines with
+                                            boxes) and, for pages that are only a scanned image,
+                                            the image's bytes (pipeline.reading.load OCRs them)
 
 An OFD is a zip of XML: OFD.xml → DocBody/DocRoot (Document.xml) → Pages/Page@BaseLoc
 (Content.xml: Layers of TextObject with TextCode X/Y/DeltaX, ImageObject with ResourceID),
@@ -28,14 +29,22 @@ from pathlib import Path
 from lxml import etree
 
 from models.page import Box, Line, Page
-from pipeline.errors import InputError
-from pipeline.reading.load import Loaded, LoadedPage, PageImage, check_page_count, open_image, to_rgb8
+from pipeline.errors import InputError, InputTooLarge
 from pipeline.reading.word import check_package
 
 MM_TO_PX = 72 / 25.4
 DEFAULT_PAGE_MM = (210.0, 297.0)  # A4, GB/T 9704's page
 MAX_PART_BYTES = 20 << 20  # one page's XML; an image resource may be larger (check_package caps the total)
 XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
+
+
+@dataclass(frozen=True)
+class OfdImage:
+    """A page that is only a picture (a scan wrapped in OFD): its image file, to OCR."""
+
+    number: int
+    data: bytes
+    width_mm: float
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,7 @@ class Fragment:
     width: float
 
 
-def load_ofd(path: Path, max_pages: int) -> Loaded:
+def read_ofd(path: Path, max_pages: int) -> list[Page | OfdImage]:
     check_package(path)
     with zipfile.ZipFile(path) as z:
         names = {n.lstrip("/") for n in z.namelist()}
@@ -62,16 +71,17 @@ def load_ofd(path: Path, max_pages: int) -> Loaded:
         base = posixpath.dirname(document_name)
         default_box = first_text(document, "CommonData/PageArea/PhysicalBox")
         page_refs = [el.get("BaseLoc") or "" for el in children(document, "Pages/Page")]
-        check_page_count(path, len(page_refs), max_pages)
+        if len(page_refs) > max_pages:
+            raise InputTooLarge(f"{path}: {len(page_refs)} pages, over the limit of {max_pages}", hint="split the file, or raise the page limit")
         # every part is resolved and parsed up front: a bad path or a missing page refuses the
         # whole file before anything is stored, and the zip is closed before pages are used
         media = resources(package, document, base)
         metadata = doc_info(ofd) | seals(package, ofd)
-        pages: list[LoadedPage] = []
+        pages: list[Page | OfdImage] = []
         for number, ref in enumerate(page_refs, start=1):
             content = package.xml(package.resolve(base, ref))
             pages.append(read_page(package, content, number, default_box, media, metadata if number == 1 else {}))
-    return Loaded(kind="ofd", page_count=len(pages), pages=iter(pages), needs_ocr=any(isinstance(p, PageImage) for p in pages))
+    return pages
 
 
 class Package:
@@ -177,7 +187,7 @@ def resources(package: Package, document: etree._Element, base: str) -> dict[str
 
 def read_page(
     package: Package, content: etree._Element, number: int, default_box: str | None, media: dict[str, str], metadata: dict[str, str]
-) -> LoadedPage:
+) -> Page | OfdImage:
     box = numbers(first_text(content, "Area/PhysicalBox")) or numbers(default_box)
     width_mm, height_mm = (box[2], box[3]) if len(box) == 4 else DEFAULT_PAGE_MM
     fragments: list[Fragment] = []
@@ -193,9 +203,7 @@ def read_page(
     if not lines and images:
         # an image-only page (a scan wrapped in OFD): OCR it like a scan page
         _, name = max(images)
-        im = open_image(package.path, package.read(name, 200 << 20))
-        im.load()
-        return PageImage(number=number, image=to_rgb8(im), dpi=round(im.width / (width_mm / 25.4), 2), warnings=["an OFD page that is only an image"])
+        return OfdImage(number, package.read(name, 200 << 20), width_mm)
     return Page(
         number=number, source="ofd", width=round(width_mm * MM_TO_PX, 2), height=round(height_mm * MM_TO_PX, 2), dpi=72, lines=lines, metadata=metadata
     )

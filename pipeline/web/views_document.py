@@ -48,6 +48,10 @@ def doc_id_of(request: Request) -> str:
 # --- what the view shows ---------------------------------------------------------------------------
 
 
+# pages that are text without a picture or boxes: printed as text (Word and web pages say
+# where each line sat by paragraph, cell or element instead)
+TEXT_SOURCES = ("text", "word", "html")
+
 @dataclass(frozen=True)
 class BoxView:
     key: str
@@ -113,7 +117,7 @@ def page_views(doc: Document, pages: list[Page], selected: str | None, picture: 
         right = max((line.box.x1 for line in page.lines if line.box), default=0)
         bottom = max((line.box.y1 for line in page.lines if line.box), default=0)
         width, height = page.width or right + 40, page.height or bottom + 40
-        views.append(PageView(page, picture and page.source != "text", width, height, boxes))
+        views.append(PageView(page, picture and page.source not in TEXT_SOURCES, width, height, boxes))
     return views
 
 
