@@ -18,9 +18,9 @@ from pathlib import Path
 from models import FileResult, Issue, Page, Text
 from pipeline import __version__
 from pipeline.text.normalise import normalise
+from pipeline.parsing.contact_checks import mark_uncertain
 from pipeline.parsing.parse import parse_slices
 from pipeline.text.provenance import page_of
-from pipeline.reading.latin import mark_uncertain
 from pipeline.reading.read import read_file
 from pipeline.text.split import split_documents, text_lines
 

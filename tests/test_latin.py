@@ -11,7 +11,8 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from models import Contact, Document
 from models.page import Box, LatinCheck, Line, Page
-from pipeline.reading.latin import check_lines, known_domain, mark_uncertain, reconcile, span_box
+from pipeline.parsing.contact_checks import mark_uncertain
+from pipeline.reading.latin import check_lines, known_domain, reconcile, span_box
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "fixtures"))
 import render  # noqa: E402

@@ -10,6 +10,7 @@ where it came from (page, box, character span).
     docnumber.py   发文字号 in every printed form, its canonical form and its conformity
     agencies.py    recipient lists, joint issuers, the level an agency works at
     contacts.py    contact blocks: people, offices; contact_values.py phones and e-mails as printed and as dialled
+    contact_checks.py  doubtful values OCR read set apart as uncertain, each with a problem
     references.py  what a notice forwards, attaches and cites
     nlp.py         the body-text pipeline (spaCy blank Chinese, jieba): sentences, cues, time spans
     duties.py      deadlines and standing duties, read with `pipeline.when`

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from models import Contact, Unsure
 from pipeline.parsing.agencies import ORG_ENDINGS
+from pipeline.parsing.contact_checks import UNSURE_CONFIDENCE
 from pipeline.parsing.contact_values import FoundValue, digits, find_emails, find_phones
 
 _FIELDS = {
@@ -349,7 +350,7 @@ def _add_phones(holder: FoundContact, numbers: list[FoundValue], *, fax: bool = 
         if not n.valid:
             if all(u.value != n.value for u in c.uncertain):
                 reason = f"{len(digits(n.value))} digits: no number of the numbering plan (a mobile has 11, a landline 7 or 8 after its area code)"
-                c.uncertain.append(Unsure(field="phones", value=n.value, readings=[n.printed], confidence=0.3, reason=reason))
+                c.uncertain.append(Unsure(field="phones", value=n.value, readings=[n.printed], confidence=UNSURE_CONFIDENCE, reason=reason))
             continue
         if n.value not in c.phones:
             c.phones.append(n.value)

@@ -4,8 +4,8 @@
     load.py        pages out of it: a PDF's text layer or its embedded scans at native resolution, images, text
     preprocess.py  each page image prepared for OCR: orientation, deskew, background, red ink removed
     engines/       the OCR engines behind one interface (rapidocr, tesseract)
-    read.py        the stage: sniff → load → prepare → OCR, a `ReadResult` of `Page`s
-    latin.py       e-mail and web addresses on OCR pages read again by tesseract `eng` and reconciled
+    latin.py       e-mail and web addresses OCR read, read again by tesseract `eng` and reconciled
+    read.py        the stage: sniff → load → prepare → OCR → Latin check, a `ReadResult` of `Page`s
 
 Nothing here knows what a notice is; `pipeline.text` takes the pages on.
 """

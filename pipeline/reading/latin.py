@@ -9,12 +9,13 @@ from its own part of the line, by tesseract's `eng` model, and the two readings 
 - each run of look-alikes (`l 1 I |`, `o O 0`) in the local part by both readings and by its
   neighbours (`sxsmzt11gzc`: digits between letters are letters; `1234567@qq.com`: digits);
 - what no two of the three agree on stays uncertain: the value keeps its best reading, the
-  check says uncertain, and `mark_uncertain` moves it out of the contact's printed values
+  check says uncertain, and after parsing the value moves out of the contact's printed values
   into `uncertain` with a problem, so the desk shows it for review.
 
     check_lines(lines, image)       → (lines with confirmed corrections, checks)   reading stage
     reconcile(primary, reread, …)   → (value, certain, reason)                       pure
-    mark_uncertain(document, pages) → the document with doubtful addresses set apart   after parsing
+
+`pipeline.parsing.contact_checks` then sets the doubtful ones apart in each parsed document.
 """
 
 from __future__ import annotations
@@ -25,9 +26,7 @@ from difflib import SequenceMatcher
 
 import numpy as np
 
-from models import Document, Issue, Unsure
-from models.page import Box, LatinCheck, Line, Page
-from pipeline.parsing.contact_values import EMAIL_RE
+from models.page import Box, LatinCheck, Line
 
 # Mail domains most 公文 contact addresses use; a domain on the same page joins them.
 MAIL_DOMAINS = (
@@ -38,13 +37,14 @@ MAIL_DOMAINS = (
 # What tesseract may read in an address's crop.
 LATIN_ALLOWED = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@._%+-:/"  # no CJK: the crop's edges read as junk, not as Chinese
 # A run that looks like an address, read leniently (OCR puts spaces around `@` and drops dots).
+# An address's syntax (RFC 5321's common subset), checked on the reconciled value.
+_EMAIL_SYNTAX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _ADDRESS_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+|-]*\s?[@＠]\s?[A-Za-z0-9|][A-Za-z0-9.|-]*[A-Za-z0-9]")
 _URL_RE = re.compile(r"(?:https?://|www\.)[A-Za-z0-9./_%?=&#:|-]+")
 _LOOKALIKE = {"1": "l", "I": "l", "|": "l", "l": "l", "0": "o", "O": "o", "o": "o"}
 _LETTER_OF = {"l": "l", "o": "o"}
 _DIGIT_OF = {"l": "1", "o": "0"}
 TARGET_HEIGHT = 64  # px: tesseract reads a line best with capitals some 30-40 px tall
-UNSURE_CONFIDENCE = 0.3
 CONFIDENT_LINE = 95.0  # the page engine's line confidence (0-100) above which its reading may stand alone
 
 
@@ -207,7 +207,7 @@ def reconcile(
     value = f"{local.lower()}@{domain}"
     if why:
         reasons.append(why)
-    if not EMAIL_RE.fullmatch(value):
+    if not _EMAIL_SYNTAX.fullmatch(value):
         return value, False, "; ".join(reasons + ["not an address"])
     return value, certain and not reasons, "; ".join(reasons)
 
@@ -245,34 +245,3 @@ def check_lines(lines: list[Line], image: np.ndarray) -> tuple[list[Line], list[
 
 def _similar(a: str, b: str) -> bool:
     return SequenceMatcher(None, _skeleton(_clean(a)), _skeleton(_clean(b))).ratio() >= 0.6
-
-
-# --- after parsing: doubtful values leave the printed ones ---------------------------------------
-
-
-def mark_uncertain(doc: Document, pages: list[Page]) -> Document:
-    """Addresses no check confirmed move from the contact's printed values to `uncertain`; every
-    uncertain value (these, and numbers outside the numbering plan) gets a problem naming what was read."""
-    doubtful = {c.value.lower(): c for p in pages for c in p.latin if not c.certain}
-    for contact in doc.contacts:
-        for email in list(contact.emails):
-            check = doubtful.get(email.lower())
-            if check is None:
-                continue
-            contact.emails.remove(email)
-            readings = [check.read] + ([check.reread] if check.reread else [])
-            contact.uncertain.append(
-                Unsure(field="emails", value=email, readings=readings, confidence=UNSURE_CONFIDENCE, reason=check.reason or "")
-            )
-    for contact in doc.contacts:
-        for u in contact.uncertain:
-            if not any(p.code == f"contacts.{u.field}_uncertain" and u.value in p.message for p in doc.problems):
-                doc.problems.append(
-                    Issue(
-                        code=f"contacts.{u.field}_uncertain",
-                        message=f"{contact.name or contact.org or '联系人'}: {u.value} is uncertain ({u.reason}); read as "
-                        + " / ".join(u.readings),
-                        severity="warning",
-                    )
-                )
-    return doc
