@@ -37,6 +37,11 @@ def test_digits_among_digits_stay_digits():
     assert reconcile("1234567@qq.com", "l234567@qq.com") == ("1234567@qq.com", True, "")
 
 
+def test_digits_after_a_name_at_the_end_are_what_both_readings_say():
+    assert reconcile("zhangwei10@163.com", "zhangwei10@163.com") == ("zhangwei10@163.com", True, "")
+    assert reconcile("user01abc@163.com", "user01abc@163.com")[1] is False
+
+
 def test_readings_that_differ_beyond_look_alikes_are_uncertain():
     value, certain, _ = reconcile("Zhaolijgzc@163.com", "zhaoligzc@163.com")
     assert certain is False and value == "zhaoligzc@163.com"

@@ -135,7 +135,13 @@ def _kind(ch: str) -> str:
 
 
 def _context(text: str, i: int, j: int) -> str | None:
-    """What the neighbours say a look-alike run is: letters between letters, digits between digits."""
+    """What the neighbours say a look-alike run is: letters between letters, digits between digits.
+    The neighbours are those of the whole block of look-alikes (`01` in `user01abc`), so that one
+    look-alike never vouches for the next."""
+    while i > 0 and text[i - 1] in _LOOKALIKE:
+        i -= 1
+    while j < len(text) and text[j] in _LOOKALIKE:
+        j += 1
     sides = []
     for k in (i - 1, j):
         if 0 <= k < len(text) and text[k].isalnum() and text[k] not in _LOOKALIKE:
@@ -151,6 +157,8 @@ def _resolve_local(primary: str, second: str | None) -> tuple[str, bool, str]:
     for i, j in _runs(primary):
         ctx = _context(primary, i, j)
         readers = {_kind(primary[i])} | ({_kind(second[i])} if second is not None else set())
+        if ctx == "letter" and not primary[j:].strip("".join(_LOOKALIKE)) and len(readers) == 1:
+            ctx = None  # digits after a name end many addresses (`wang1`, `li08`): the readings decide
         if ctx is None:
             # nothing around to judge by: the readers must agree
             choice = _kind(second[i]) if second is not None else _kind(primary[i])
