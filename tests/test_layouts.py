@@ -571,3 +571,24 @@ def test_issuers_read_only_from_the_sites_publisher_are_flagged():
 {BODY}""")
     assert doc.issuers == ["晋城市应急管理局"]
     assert any(p.code == "issuers.from_metadata" for p in doc.problems)
+
+
+def test_a_title_broken_after_its_guanyu_and_a_quoted_heading():
+    doc = _one(f"""晋城市人民政府办公室关于印发晋城市
+冬季取暖保障工作实施方案的通知
+各县（市、区）人民政府：
+{BODY}""")
+    assert doc.title == "晋城市人民政府办公室关于印发晋城市冬季取暖保障工作实施方案的通知"
+    doc = _one(f"""《晋城市民政局关于转发〈省民政厅关于开展检查的通知〉的通知》
+各县（市、区）民政局：
+{BODY}""")
+    assert doc.title == "晋城市民政局关于转发〈省民政厅关于开展检查的通知〉的通知"
+
+
+def test_a_number_glued_to_the_main_to_line_on_either_side():
+    title = "晋城市民政局关于开展冬季取暖保障专项检查的通知"
+    for glued in ("晋市民函〔2023〕88号各县（市、区）民政局：", "各县（市、区）民政局：晋市民函〔2023〕88号"):
+        doc = _one(f"{title}\n{glued}\n{BODY}")
+        assert (doc.doc_number, doc.recipients) == ("晋市民函〔2023〕88号", ["各县（市、区）民政局"]), glued
+    doc = _one(f"{title}\n各县（市、区）民政局：\n晋民发〔2023〕3号文件要求，{BODY}")
+    assert doc.doc_number is None  # a number the first sentence cites is not the notice's

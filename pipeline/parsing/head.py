@@ -49,8 +49,11 @@ def read_head(cur: Cursor) -> int:
     """The head, before the 主送机关 or the first sentence: 版头, 文号, title, a date under them.
     Returns the index of the first line after it (the 主送 line, where there is one)."""
     skip = set(cur.meta.lines)
-    stop, _ = layout.body_start(cur.lines, skip)
+    stop, recipients_at = layout.body_start(cur.lines, skip)
     numbers = layout.number_lines(cur.lines, stop, skip)
+    if not numbers and recipients_at is not None:
+        # `各县（市、区）民政局：晋民函〔2024〕7号`: the 文号 glued after the 主送's colon.
+        numbers = [(i, n) for i, n in layout.number_lines(cur.lines, stop + 2, skip) if i == stop + 1]
     title = layout.find_title(cur.lines, stop, skip | {i for i, _ in numbers})
     number_at = numbers[-1][0] if numbers else None
     if number_at is not None:

@@ -138,7 +138,10 @@ def _core(text: str) -> tuple[int, int]:
     while start < len(text) and text[start] in " •·\t":
         start += 1
     stamp = _TRAILING_STAMP_RE.search(text, start)
-    return start, stamp.start() if stamp and stamp.start() > start else len(text.rstrip())
+    end = stamp.start() if stamp and stamp.start() > start else len(text.rstrip())
+    if text[start : start + 1] == "《" and text[end - 1 : end] == "》" and text.count("《", start, end) == 1:
+        return start + 1, end - 1  # a heading that quotes the title: `《关于…的通知》`
+    return start, end
 
 
 def is_title(text: str) -> bool:
@@ -208,7 +211,8 @@ def _joined_title(lines: list[TextLine], i: int, stop: int, skip: set[int]) -> T
     first = lines[i].text.strip()
     if not first or _SENTENCE_RE.search(first) or first.endswith(("：", ":")) or _TYPE_END_RE.search(simplified(first)):
         return None
-    opens = simplified(first).startswith(("关于", "转发", "印发")) or (len(first) <= 30 and bool(ORG_SUFFIX_RE.search(first)))
+    simple = simplified(first)
+    opens = simple.startswith(("转发", "印发")) or "关于" in simple or (len(first) <= 30 and bool(ORG_SUFFIX_RE.search(first)))
     if not opens:
         return None
     parts = [lines[i]]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from pipeline.parsing.agencies import looks_like_recipients, split_top_level
+from pipeline.parsing.docnumber import DOCNUMBER_RE
 from pipeline.parsing.metadata import BRACKETED_LABEL_RE
 from pipeline.text.split import TextLine
 
@@ -40,6 +41,9 @@ def _cuts(text: str) -> list[int]:
     for m in _TITLE_NUMBER_RE.finditer(text):
         if m.end() < len(text):
             cuts.add(m.end())
+    lead = DOCNUMBER_RE.match(text)
+    if lead and looks_like_recipients(text[lead.end() :].strip()):
+        cuts.add(lead.end())  # `晋民函〔2024〕7号各县（市、区）民政局：`: the 文号 glued to the 主送
     if len(text) > _LONG:
         cuts.update(m.start() for m in _INNER_START_RE.finditer(text))
         cuts.update(m.start() for m in _TAIL_DATE_RE.finditer(text))
