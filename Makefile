@@ -30,7 +30,7 @@ INBOX := $(DEMO_SCANS) fixtures/seed/*.txt fixtures/chains/*/*.txt fixtures/inbo
 GONGWEN := $(VENV)/bin/gongwen
 run: install
 	@mkdir -p out
-	@echo "run: reading $(words $(wildcard $(INBOX))) inputs into notices.db, a line per file:" >&2
+	@echo "run: ingesting the demo inbox into notices.db, a line per file:" >&2
 	$(GONGWEN) ingest --workers 2 --db notices.db $(INBOX) > out/ingest.jsonl
 	$(GONGWEN) list --db notices.db --table
 	$(GONGWEN) deadlines --db notices.db --ics deadlines.ics > out/deadlines.json
