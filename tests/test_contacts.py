@@ -133,6 +133,11 @@ def test_a_landline_and_a_mobile_printed_with_nothing_between():
     assert [f.value for f in find_phones("0371-6555123413812345678")] == ["0371-65551234", "13812345678"]
 
 
+def test_two_numbers_whose_space_was_lost():
+    assert [(f.value, f.dial) for f in find_phones("010-6609123466095678")] == [("010-66091234", None), ("66095678", "010-66095678")]
+    assert [f.value for f in find_phones("0351-2012345 2012346")] == ["0351-2012345", "2012346"]
+
+
 def test_qq_groups_postcodes_and_record_numbers_are_not_phones():
     assert _contacts("联系人：白雪", "QQ群：73561234", "邮编：030012") == [{"name": "白雪", "postcode": "030012"}]
     assert find_phones("晋ICP备12345678号 您是第23456789位访客") == []

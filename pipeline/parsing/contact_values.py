@@ -40,6 +40,19 @@ _PHONE = (
 PHONE_RE = re.compile(r"(?<![\dA-Za-z_@.])" + _PHONE + r"(?![\dA-Za-z@])")
 # A run too long for one number: a landline and a mobile printed with nothing between them.
 _RUN_RE = re.compile(r"(?<!\d)(" + _AREA + r")" + _DASH + r"?([2-9]\d{6,7})(1[3-9]\d{9})(?!\d)")
+# Two subscriber numbers of one length run together (OCR drops the space between
+# `010-85212282 85212289`): 14 or 16 digits after an area code and its dash, or bare.
+_TWIN_RE = re.compile(r"(?<![\d-])((?:" + _AREA + r")" + _DASH + r")?((?:[2-9]\d{6}){2}|(?:[2-9]\d{7}){2})(?!\d)")
+
+
+def _split_twins(m: re.Match[str]) -> str:
+    run = m.group(2)
+    half = len(run) // 2
+    if run[half] not in "23456789":
+        return m.group(0)
+    return f"{m.group(1) or ''}{run[:half]}，{run[half:]}"
+
+
 # What stands just before a number that is not a phone: QQ (群), a postcode, a 备案 or ID field.
 _NOT_PHONE_BEFORE = re.compile(r"(?:QQ|qq|Q\s*群|群号?|邮编|邮政编码|备|标识码|代码|账号|帐号|证号|编号|No\.?)\s*[：:]?\s*$")
 # …and just after: `…号`, `…位访客`, a year, an amount.
@@ -97,7 +110,9 @@ def phone_is_valid(number: str) -> bool:
 def find_phones(value: str) -> list[FoundValue]:
     """The phone numbers in a field's value, in order; a bare number after one with an area code
     gets that area code in `dial`."""
-    text = _RUN_RE.sub(lambda m: f"{m.group(1)}-{m.group(2)}，{m.group(3)}", value) if _RUN_RE.search(value) else value
+    text = _RUN_RE.sub(lambda m: f"{m.group(1)}-{m.group(2)}，{m.group(3)}", value)
+    text = _TWIN_RE.sub(_split_twins, text)
+    text = value if text == value else text
     out: list[FoundValue] = []
     area: str | None = None
     for m in PHONE_RE.finditer(text):
