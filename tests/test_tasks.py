@@ -240,3 +240,41 @@ def test_a_window_matches_when_it_overlaps_the_dates() -> None:
     assert select([window], TaskFilter(since=date(2024, 10, 14))) == [window]
     assert select([window], TaskFilter(until=date(2024, 10, 9))) == [window]
     assert select([window], TaskFilter(since=date(2024, 10, 16))) == []
+
+
+# --- several dates and windows in one requirement ----------------------------------------------
+
+LISTS_NOTICE = """某市民政局文件
+
+某民函〔2025〕12号
+
+关于做好2025年养老服务统计工作的通知
+
+各县（市、区）民政局：
+    为做好养老服务统计工作，现将有关事项通知如下。
+    一、请各县（市、区）民政局分别于6月15日、9月15日前将季度统计报表报送市民政局养老服务科。
+    二、请各县（市、区）民政局于6月3日至7日到市民政局领取统计软件。
+
+                                    某市民政局
+                                  2025年5月20日
+"""
+
+
+def test_a_requirement_with_several_dates_gives_a_task_per_date_each_with_its_reminder(tmp_path: Path) -> None:
+    from pipeline.tasks.ical import CalendarOptions, calendar_bytes, check_calendar
+
+    notice = tmp_path / "lists.txt"
+    notice.write_text(LISTS_NOTICE, encoding="utf-8")
+    result, _ = parse_file(notice)
+    tasks = [t for doc in result.documents for t in tasks_from_document(doc)]
+    reports = sorted((t for t in tasks if t.kind == "deadline"), key=lambda t: t.due or "")
+    assert [t.due for t in reports] == ["2025-06-15", "2025-09-15"]
+    assert reports[0].action == reports[1].action and "季度统计报表" in reports[0].action
+    assert reports[0].id != reports[1].id
+    (window,) = [t for t in tasks if t.kind == "window"]
+    assert (window.start, window.due) == ("2025-06-03", "2025-06-07")
+    data = calendar_bytes(tasks, CalendarOptions(reminders=(1,)))
+    assert check_calendar(data) == []
+    text = data.decode()
+    assert text.count("BEGIN:VTODO") == 2 and text.count("BEGIN:VEVENT") == 1
+    assert text.count("BEGIN:VALARM") == 3  # a reminder before each due day and before the window's end

@@ -246,7 +246,7 @@ def test_find_never_raises_and_offsets_are_exact(text: str, issue: date | None) 
     resolve(text, issue_date=issue, year_hint=2024)
 
 
-def test_a_whole_month_without_a_deadline_word_is_doubtful() -> None:
+def test_a_whole_month_without_a_deadline_word_is_a_window() -> None:
     _, period = find("请于1月10日前报送12月份数据", issue_date=date(2024, 11, 1))
-    assert period.when.confidence <= 0.5
-    assert any("reporting period" in note for note in period.when.notes)
+    assert (period.when.kind, period.when.start, period.when.end) == ("range", "2024-12-01", "2024-12-31")
+    assert any("a period named as a whole" in note for note in period.when.notes)

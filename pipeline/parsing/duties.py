@@ -219,6 +219,40 @@ def _is_deadline_shaped(found: Found, sentence: str, local_end: int) -> bool:
     return bool(_DEADLINE_WORDS_RE.search(found.phrase) or _DEADLINE_TAIL_RE.match(sentence[local_end:]))
 
 
+# What joins the dates of one requirement: 5月底和8月底前, 6月15日、9月15日前, 7月16、17日
+_LIST_JOIN_RE = re.compile(r"\s*(?:之前|以前|前)?\s*(?:以及|、|和|及|与|或|，|,)\s*")
+
+
+def _listed(text: str, before: Found, after: Found, s0: int) -> bool:
+    """Whether two readings are items of one list of dates (only a joiner between them)."""
+    return bool(_LIST_JOIN_RE.fullmatch(text, before.end - s0, after.start - s0))
+
+
+def _shaped_with_lists(readings: list[Found], text: str, s0: int) -> list[bool]:
+    """Deadline-shaped readings; an item of a list is shaped when the list's last item is
+    (`6月15日、9月15日前`: the 前 after the last date holds for every date)."""
+    shaped = [_is_deadline_shaped(f, text, f.end - s0) for f in readings]
+    for k in range(len(readings) - 2, -1, -1):
+        dated = readings[k].when.kind == "date"
+        if not shaped[k] and dated and shaped[k + 1] and _listed(text, readings[k], readings[k + 1], s0):
+            shaped[k] = True
+    return shaped
+
+
+def _another_date(first: FoundDeadline, found: Found) -> FoundDeadline:
+    """The same requirement due on another date of its list."""
+    w = found.when
+    deadline = first.deadline.model_copy(
+        update={
+            "date": w.end if w.kind in ("date", "range") else None,
+            "start": w.start if w.kind == "range" else None,
+            "date_note": "; ".join(w.notes) or None,
+            "confidence": w.confidence,
+        }
+    )
+    return first.model_copy(update={"deadline": deadline})
+
+
 def _inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     return any(a <= start and end <= b for a, b in spans)
 
@@ -255,12 +289,20 @@ def extract(
         obliged = _has_cue(sent, ("OBLIGATION", "ACTION"))
         taken = False
         covered_to = -1  # a sentence may hold several requirements (`…报送A，于12月20日前将B报送…`)
-        for found in in_sentence:
+        shaped = _shaped_with_lists(in_sentence, text, s0)
+        previous: tuple[Found, FoundDeadline] | None = None
+        for found, is_shaped in zip(in_sentence, shaped, strict=True):
             local_start, local_end = found.start - s0, found.end - s0
-            if local_start < covered_to or not obliged or not _is_deadline_shaped(found, text, local_end):
+            if previous is not None and is_shaped and _listed(text, previous[0], found, s0):
+                # 分别于5月底和8月底前报送: one requirement, a task per date (each its own reminder)
+                deadlines.append(_another_date(previous[1], found))
+                previous = (found, previous[1])
+                continue
+            if local_start < covered_to or not obliged or not is_shaped:
                 continue
             fd = _deadline(found, text, s0 + offset, local_start, local_end, recipients)
             deadlines.append(fd)
+            previous = (found, fd)
             covered_to = fd.end - (s0 + offset)
             taken = True
         if not taken:

@@ -26,8 +26,11 @@ How it reads (one pass per text):
    `2024-11-20`, `11月中旬`, `年底`, `一季度`, `本月底`), holidays (`国庆节前`, `元旦春节期间`),
    relative periods (`自印发之日起30日内`, `收到通知后10个工作日内`), the issue day (`即日起`),
    recurring duties (`每季度末前5个工作日`, `每周五`), times of day and undated duties (`及时`).
-3. Combine atoms with what surrounds them: ranges (`10月9日至15日`, `自…起…止`, `即日起至…`),
-   open starts (`自2025年1月1日起施行`), deadlines (`前/之前/以前/截止/截至/止`).
+3. Combine atoms with what surrounds them: ranges (`10月9日至15日`, `6月3-7日`, `4-5月`, `自…起…止`,
+   `即日起至…`), open starts (`自2025年1月1日起施行`), deadlines (`前/之前/以前/截止/截至/止`),
+   lists of dates (`分别于5月底和8月底前`, `7月16、17日`: one candidate per date, the 前 after the
+   last holding for all, a bare day taking the month before it), and a recurring duty's end
+   (`每季度末报送，至2026年底` → `UNTIL`).
 4. Mark what is not a deadline (see below) and resolve the rest against the issue date.
 
 What is not a deadline.  A 文号 (`〔2024〕89号`, any bracket style) has no 年 and never forms a
@@ -37,14 +40,21 @@ after `》`), a past reference (`…以来`, `…召开的`) and a narrative eve
 of `find`, whose callers build deadlines from what it returns.  `resolve`, asked about such a
 phrase explicitly, still reads the date but with confidence 0.2 and a note naming the reason
 (`event: …`, `cited: …`, `past: …`).  Holiday names count only with a relation word
-(`春节前`, `国庆期间`, `节后`): `五一劳动奖章` is not a time.  A whole month or year with no
-前/止/截至 (`报送12月份数据`) is returned with confidence 0.5 and a note: it often names a
-reporting period rather than a deadline.
+(`春节前`, `国庆期间`, `节后`): `五一劳动奖章` is not a time.  A blank date line of a form
+(`2025年 月 日`) and a period with no start (`一个月内完成`, `3个工作日内`) are undeterminable with
+the reason, never a guess.
+
+Periods.  A period named as a whole with no 前/止/截至 (`2024年第二季度`, `今年上半年`, `全年`,
+`4-5月`, `10月中下旬`, `报送12月份数据`) is a range from its first day to its last; with a
+deadline word (`第一季度末前`, `年底前`) only its last day counts.  A period counted from the
+issue date (`自印发之日起30日内`) is a range that opens on the issue date.  Periodic duties keep
+their rhythm as an RRULE: quarter and half-year ends as `FREQ=MONTHLY;BYMONTH=3,6,9,12;
+BYMONTHDAY=-1` (and 6,12), 双月 as the even months, `每年第一季度末前` as the end of that part.
 
 Confidence: 0.95 a printed full date; 0.9 year or base from the issue date; 0.85 year from the
 文号; 0.8 an approximate part (上旬, 月初, a whole month); 0.75 rolled to next year; 0.7 counted
 from the issue date as a stand-in for the day of receipt; 0.5 suspect (weekday mismatch, date
-kept before the issue date, reporting period); 0.4 or less without official holiday data;
+kept before the issue date); 0.4 or less without official holiday data;
 0.2 not a deadline.
 
 Years.  An explicit year wins.  Otherwise the issue date's year, else `year_hint` (the parser

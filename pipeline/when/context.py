@@ -24,6 +24,7 @@ VAGUE = 0.9  # 及时, 尽快: sure there is no date
 
 ROLL_AFTER = timedelta(days=31)
 
+
 # -- Resolution against the issue date --------------------------------------------------------
 
 

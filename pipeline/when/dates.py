@@ -25,6 +25,7 @@ from pipeline.when.context import (
     Unresolvable,
 )
 from pipeline.when.numerals import (
+    CONNECTOR_RE,
     DAY,
     MONTH,
     MONTH_PART,
@@ -56,6 +57,7 @@ class Cal:
     weekday: int | None = None  # ISO weekday printed in brackets
     time: tuple[int, int] | None = None
 
+
 @dataclass(frozen=True)
 class TimeOfDay:
     time: tuple[int, int]
@@ -66,12 +68,29 @@ class YearRange:
     first: int
     last: int
 
+
+@dataclass(frozen=True)
+class MonthRange:
+    """4-5月, 2025年3—4月: two months, the first printed without 月."""
+
+    first: Cal
+    last: Cal
+
+
+@dataclass(frozen=True)
+class Blank:
+    """A form's date line left to be filled in: 2025年 月 日, ____年__月__日."""
+
+    label: str
+
+
 def _standalone_time_ok(m: re.Match[str]) -> bool:
     """A time with no date must look like one: 17:00, 17时, 下午5点 (not 三点要求)."""
     return bool(m.group("ap") or m.group("colon") or (m.group("tu") == "时" and m.group("h").isascii()))
 
 _RELATIVE_MONTHS = {"本月": 0, "当月": 0, "下月": 1, "下个月": 1, "次月": 1}
-_MONTH_PARTS = {"上旬": "early", "中旬": "mid", "下旬": "late", "底": "end", "末": "end", "初": "begin"}
+_MONTH_PARTS = {"上旬": "early", "中旬": "mid", "下旬": "late", "上中旬": "early-mid", "中下旬": "mid-late",
+                "底": "end", "末": "end", "初": "begin"}  # fmt: skip
 _QUARTERS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
 
@@ -88,9 +107,13 @@ def _year_part(token: str | None) -> str | None:
 # -- the atom patterns, each with the function that turns a match into an atom ----------------
 
 _RELATIVE_MONTH = r"(?P<rm>本月|当月|下个?月|次月)"
+# A day printed without 日 where nothing else can follow the number: 10月10前, 6月3-7日, 7月16、17日,
+# 2011年9月5 at a clause end (typed notices drop the 日 often enough to matter).
+_LOOSE_DAY_END = rf"(?=(?:之|以)?前|止|(?:{CONNECTOR_RE.pattern}|、|和|及){DAY}[日号]|[,;。]|$)"
 # 二〇二四年十一月二十日, 11月20日（星期三）下午5时, 明年3月1日, 下月10日
 DAY_RE = re.compile(
-    rf"{NOT_AFTER_NUMBER}(?:{YEAR})?(?:(?P<m>{MONTH})月|{_RELATIVE_MONTH})(?P<d>{DAY})[日号]{WEEKDAY}?(?:{TIME})?"
+    rf"{NOT_AFTER_NUMBER}(?:{YEAR})?(?:(?P<m>{MONTH})月|{_RELATIVE_MONTH})(?P<d>{DAY})(?:[日号]|{_LOOSE_DAY_END})"
+    rf"{WEEKDAY}?(?:{TIME})?"
 )
 # 2024-11-20, 2024.11.20, 2024/11/20
 NUMERIC_RE = re.compile(
@@ -105,12 +128,19 @@ MONTH_RE = re.compile(
 YEAR_RE = re.compile(rf"(?<!\d){YEAR}{YEAR_PART}?")
 # 年底, 年内, 上半年, 一季度, 季度末, 本季度, 月底 (no year or month printed)
 BARE_PART_RE = re.compile(
-    r"(?P<w>年底|年末|年初|年内|上半年|下半年|(?P<q>第?[一二三四1-4])季度(?P<qe>末|底)?|本?季度末|本季度|月底|月末|月初)"
+    r"(?P<w>全年度?|年底|年末|年初|年内|上半年|下半年|(?P<q>第?[一二三四1-4])季度(?P<qe>末|底)?|本?季度末|本季度|月底|月末|月初)"
 )
+# 4-5月, 2025年3至4月 (the first month printed without 月)
+MONTH_RANGE_RE = re.compile(
+    rf"{NOT_AFTER_NUMBER}(?:{YEAR})?(?P<m1>{MONTH})(?:{CONNECTOR_RE.pattern})(?P<m2>{MONTH})月份?"
+)
+# 2025年 月 日, ____年__月__日: a form's date line, spaces already dropped by folding
+BLANK_RE = re.compile(rf"(?:(?<!\d){YEAR}|_+年)_*月_*日")
 # 2024—2026年 (the first year printed without 年)
 YEAR_RANGE_RE = re.compile(r"(?<!\d)(?P<y1>\d{4})(?:至|到|——|—|－|-|~|〜|–)(?P<y2>\d{4})年")
 
 TIME_RE = re.compile(rf"{NOT_AFTER_NUMBER}{TIME}")
+
 
 def cal_from_day(m: re.Match[str]) -> Cal | None:
     rm = m.groupdict().get("rm")
@@ -142,6 +172,8 @@ def cal_from_year(m: re.Match[str]) -> Cal | None:
 
 def cal_from_bare_part(m: re.Match[str]) -> Cal | None:
     word = m.group("w")
+    if word.startswith("全年"):  # 全年, 全年度: the whole year
+        return Cal(part="whole")
     if word.startswith("月"):  # 月底 / 月末 / 月初: this month
         return Cal(month_rel=0, part=_MONTH_PARTS[word[1]])
     if m.group("q"):  # 一季度, 第三季度末
@@ -151,13 +183,24 @@ def cal_from_bare_part(m: re.Match[str]) -> Cal | None:
     return Cal(part=_year_part(word))  # 年底, 年内, 上半年 ...
 
 
+def month_range_atom(m: re.Match[str]) -> MonthRange | None:
+    fields = year_fields(m)
+    return MonthRange(Cal(**fields, month=number(m.group("m1"))), Cal(**fields, month=number(m.group("m2"))))
+
+
+def blank_atom(m: re.Match[str]) -> Blank | None:
+    return Blank(m.group())
+
+
 def year_range_atom(m: re.Match[str]) -> YearRange | None:
     first, last = int(m.group("y1")), int(m.group("y2"))
     return YearRange(first, last) if first <= last else None
 
+
 def standalone_time_atom(m: re.Match[str]) -> TimeOfDay | None:
     time = time_of(m)
     return TimeOfDay(time) if time and _standalone_time_ok(m) else None
+
 
 def _month_end(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
@@ -178,6 +221,10 @@ def _month_bounds(year: int, month: int, part: str | None) -> tuple[date, date, 
             return date(year, month, 11), date(year, month, 20), "中旬 read as the 11th to the 20th"
         case "late":
             return date(year, month, 21), end, "下旬 read as the 21st to the month's last day"
+        case "early-mid":
+            return date(year, month, 1), date(year, month, 20), "上中旬 read as the 1st to the 20th"
+        case "mid-late":
+            return date(year, month, 11), end, "中下旬 read as the 11th to the month's last day"
         case "end":
             return end, end, None
         case "begin":
@@ -197,6 +244,8 @@ def _year_bounds(year: int, part: str | None) -> tuple[date, date, str | None]:
             return date(year, 1, 1), date(year, 1, 31), "年初 read as January"
         case "within":
             return date(year, 1, 1), date(year, 12, 31), None
+        case "whole":
+            return date(year, 1, 1), date(year, 12, 31), "全年: the whole year"
         case "H1":
             return date(year, 1, 1), date(year, 6, 30), None
         case "H2":
@@ -303,6 +352,7 @@ def _check_weekday(span: Span, cal: Cal) -> Span:
         return span.but(f"the printed 星期{printed} does not match {span.last} (星期{actual}): check the date",
                         confidence=SUSPECT)  # fmt: skip
     return span
+
 
 def place_time(atom: TimeOfDay, carry: Span) -> Span:
     return replace(carry, first=carry.last, time=atom.time)

@@ -47,6 +47,7 @@ _HOLIDAY_NAMES: dict[str, tuple[Festival, ...]] = {
     "中秋": (Festival.mid_autumn,),
     "国庆节": (Festival.national,),
     "国庆": (Festival.national,),
+    "十一": (Festival.national,),  # “十一”前: National Day (10.1), only with a relation word, never after a numeral
 }
 _HOLIDAY_RELATIONS = {
     "前": "before", "之前": "before", "以前": "before",
@@ -54,9 +55,10 @@ _HOLIDAY_RELATIONS = {
     "后": "after", "之后": "after", "以后": "after", "节后": "after",
 }  # fmt: skip
 HOLIDAY_RE = re.compile(
-    rf"(?:{YEAR})?(?P<name>{'|'.join(sorted(map(re.escape, _HOLIDAY_NAMES), key=len, reverse=True))})"
+    rf"(?:{YEAR})?(?<![〇零一二三四五六七八九十两百\d第])(?P<name>{'|'.join(sorted(map(re.escape, _HOLIDAY_NAMES), key=len, reverse=True))})"
     rf"(?P<rel>{'|'.join(sorted(_HOLIDAY_RELATIONS, key=len, reverse=True))})"
 )
+
 
 def holiday_atom(m: re.Match[str]) -> Holiday | None:
     # The relation word is required: 五一劳动奖章, 中秋月饼, 国庆70周年 are not times.
@@ -66,6 +68,7 @@ def holiday_atom(m: re.Match[str]) -> Holiday | None:
         label=m.group(),
         **year_fields(m),
     )
+
 
 # -- holidays ---------------------------------------------------------------------------------
 

@@ -36,9 +36,11 @@ TIME = (
     r"(?:(?P<colon>:)(?P<mi>[0-5]\d)"
     r"|(?P<tu>[时点])(?:(?P<mi2>[0-5]?\d|[一二三四五]?十[一二三四五六七八九]?|[一二三四五六七八九])分|(?P<half>半)|整)?))"
 )
-MONTH_PART = r"(?P<part>上旬|中旬|下旬|底|末|初)"
+MONTH_PART = r"(?P<part>上中旬|中下旬|上旬|中旬|下旬|底|末|初)"
 YEAR_PART = r"(?P<part>年?底|年?末|年?初|年?内|以内|上半年|下半年|第?[一二三四1-4]季度(?:末|底)?)"
-CONNECTOR_RE = re.compile(r"(?:起)?(?:至|到|——|—|－|-|~|〜|–)")
+# 至, 到, dashes and tildes, doubled as some notices print them (6月5日--15日)
+CONNECTOR_RE = re.compile(r"(?:起)?(?:至|到|[—－\-~〜–]{1,2})")
+
 
 def time_of(m: re.Match[str]) -> tuple[int, int] | None:
     """The (hour, minute) of a TIME match in 24-hour form; 24:00 is kept as (24, 0)."""
@@ -63,6 +65,7 @@ def time_of(m: re.Match[str]) -> tuple[int, int] | None:
     if hour > 24 or (hour == 24 and minute):
         return None
     return hour, minute
+
 
 def weekday_of(token: str | None) -> int | None:
     """ISO weekday of 一..六/日/天 or 1..7 (as printed after 星期 / 周)."""

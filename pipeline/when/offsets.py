@@ -51,7 +51,7 @@ RELATIVE_RE = re.compile(
 ISSUE_DAY_RE = re.compile(
     r"(?:自|从)?(?:(?P<w>即日|今天|今日|明天|明日|当日|当天|"
     r"(?:本?(?:通知|文件|办法|规定|方案|意见|细则|决定|公告))?(?:印发|发布|公布|下发)之日)起?"
-    rf"|(?P<wk>本周|这周|下周|下个?星期|本星期)(?P<wd>[{WEEKDAY_CHARS}]))"
+    rf"|(?P<wk>本周|这周|下周|下个?星期|本星期)(?:(?P<wd>[{WEEKDAY_CHARS}])|内|之内))"
     rf"(?:{TIME})?"
     r"(?!\d|[一二两三四五六七八九十半])"
 )
@@ -78,11 +78,14 @@ def relative_atom(m: re.Match[str]) -> Relative | None:
 def issue_day_atom(m: re.Match[str]) -> IssueDay | None:
     time = time_of(m)
     if m.group("wk"):
+        # 本周内: by the week's last day, Sunday, as 月底 is the month's last calendar day
+        weekday = weekday_of(m.group("wd")) if m.group("wd") else 7
         return IssueDay(week=0 if m.group("wk") in ("本周", "这周", "本星期") else 1,
-                         weekday=weekday_of(m.group("wd")), time=time, label=m.group())  # fmt: skip
+                         weekday=weekday, time=time, label=m.group())  # fmt: skip
     if m.group("w") in ("当日", "当天") and time is None:
         return None
     return IssueDay(offset=1 if m.group("w") in ("明天", "明日") else 0, time=time, label=m.group())
+
 
 def place_issue_day(atom: IssueDay, ctx: Context) -> Span:
     issue = ctx.issue(atom.label or "即日")
@@ -94,6 +97,7 @@ def place_issue_day(atom: IssueDay, ctx: Context) -> Span:
     day = issue + timedelta(days=atom.offset)
     what = "the day after the issue date" if atom.offset else "the issue date"
     return Span(day, day, atom.time, notes=(f"{atom.label or '即日'}: {what} {issue}",), confidence=FROM_ISSUE_YEAR)
+
 
 # -- working days -----------------------------------------------------------------------------
 
@@ -140,15 +144,15 @@ def quantity(n: int, unit: str) -> str:
 def resolve_relative(atom: Relative, ctx: Context, event_base: str | None) -> When:
     if event_base:
         raise Unresolvable(f"counted from {event_base.rstrip('的')}, an event whose date the text does not give", 0.8)
+    if atom.base is None:  # 一个月内完成: within a month of what? never a guess
+        raise Unresolvable(f"{atom.label}: a period with no start: the text does not say from when it counts", 0.8)
     issue = ctx.issue(f"{atom.label}: a relative date without a base")
     end, extra, factor = shift(issue, atom.n, atom.unit)
     calendar_word = " on the official calendar" if atom.unit == "workday" else ""
     counted = f"counted {quantity(atom.n, atom.unit)} from the issue date {issue}{calendar_word}"
-    if atom.base == "issue":
-        notes, confidence = [f"{counted} (自印发之日起)"], FROM_ISSUE_YEAR
-    elif atom.base == "receipt":
-        notes = [f"{counted}: assumption, the day of receipt is not known so the issue date stands in"]
-        confidence = ASSUMED_BASE
-    else:
-        notes, confidence = [f"{counted}: assumption, the text names no base date"], ASSUMED_BASE
-    return When(kind="date", end=end.isoformat(), confidence=min(confidence, factor), notes=notes + list(extra))
+    if atom.base == "issue":  # 自印发之日起30日内: a window that opens on the issue date
+        notes = [f"{counted} (自印发之日起)", *extra]
+        return When(kind="range", start=issue.isoformat(), end=end.isoformat(),
+                    confidence=min(FROM_ISSUE_YEAR, factor), notes=notes)  # fmt: skip
+    notes = [f"{counted}: assumption, the day of receipt is not known so the issue date stands in"]
+    return When(kind="date", end=end.isoformat(), confidence=min(ASSUMED_BASE, factor), notes=notes + list(extra))

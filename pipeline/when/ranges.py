@@ -11,16 +11,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from pipeline.when.dates import Cal, TimeOfDay, YearRange
+from pipeline.when.dates import Cal, MonthRange, TimeOfDay, YearRange
 from pipeline.when.folding import Folded
 from pipeline.when.holidays import Holiday
 from pipeline.when.numerals import CONNECTOR_RE, COUNT, DAY, TIME, WEEKDAY, number, time_of, weekday_of
 from pipeline.when.offsets import IssueDay, Relative
+from pipeline.when.recurrence import Recurring
 from pipeline.when.scan import Atom, Hit, find_atoms
 
 
 # The day of a range's second end: 10月9日至15日
 _DAY_ONLY_RE = re.compile(rf"(?P<d>{DAY})[日号]{WEEKDAY}?(?:{TIME})?")
+
 
 # -- Combining atoms with their context -------------------------------------------------------
 
@@ -36,9 +38,11 @@ class Candidate:
     marked: bool = False  # a deadline word printed with it: 截至…, …前, …止
     skip: str | None = None  # why this is not a deadline (event / cited / past)
     event_base: str | None = None  # 会后3日内: the event a relative period counts from
+    carry: Atom | None = None  # 7月16、17日: the list item whose year and month a bare day takes
 
 
-_PREFIX_RE = re.compile(r"(?:(?P<from>自|从|由)|(?P<until>截止|截至)(?:到|至)?(?:时间|日期)?(?:为|是|:)?)$")
+# 截至…, 截止日期为…, 力争到2025年: a date the work must be done by
+_PREFIX_RE = re.compile(r"(?:(?P<from>自|从|由)|(?P<until>截止|截至|(?<![自从由])到)(?:到|至)?(?:时间|日期)?(?:为|是|:)?)$")
 _SUFFIX_RE = re.compile(r"之前|以前|前|为止|止|截止|以来|至今|起|开始|以后|之后|后")
 _SUFFIX_SHAPE = {"起": "open", "开始": "open", "以后": "after", "之后": "after", "后": "after"}
 _PAST_SUFFIXES = ("以来", "至今")
@@ -52,6 +56,12 @@ _PAST_EVENT_AFTER_RE = re.compile(r"(?:召开|举行|举办|开展)(?:的|了)")
 # 文号 in any bracket style: 〔2024〕89号, [2024], （2024）, 【2024】第12号
 _DOC_NUMBER_RE = re.compile(r"[〔\[【〖(]\d{4}[〕\]】〗)](?:第?\d+号)?")
 _DATED_SHAPES = ("date", "range", "open", "after")
+# What joins the items of a list of dates: 5月底和8月底前, 6月15日、9月15日前, 7月16、17日
+_LIST_JOIN_RE = re.compile(r"(?:之前|以前|前)?(?:以及|、|和|及|与|或|,)")
+# A bare day after a list joiner takes the month of the item before it: 7月16、17日
+_LIST_DAY_RE = re.compile(rf"(?:以及|、|和|及|与|或)(?P<d>{DAY})[日号](?![\d月])(?:{TIME})?")
+# A recurring duty bounded by a date after it: 每季度末报送，至2026年底
+_UNTIL_RE = re.compile(r"[^,;。]{0,12}?,?(?:至|到|截至|截止到?|直至)")
 
 
 def candidates(norm: Folded) -> list[Candidate]:
@@ -64,7 +74,43 @@ def candidates(norm: Folded) -> list[Candidate]:
         cand, consumed = _combine(text, hits, i, floor)
         out.append(_with_context(norm, cand))
         i += consumed
+        while out[-1].shape == "date" and isinstance(out[-1].first, Cal) and out[-1].first.day is not None:
+            item = _list_day(text, out[-1], hits[i].start if i < len(hits) else len(text))
+            if item is None:
+                break
+            out.append(item)
+    return _share_marks(text, out)
+
+
+def _list_day(text: str, prev: Candidate, limit: int) -> Candidate | None:
+    """The bare day after a dated list item (`7月16、17日`): its month and year are the item's."""
+    m = _LIST_DAY_RE.match(text, prev.end)
+    if m is None or m.end() > limit:
+        return None
+    carry = prev.carry or prev.first
+    shape, end, marked = _suffix(text, m.end(), opened=False)
+    day = Cal(day=number(m.group("d")), time=time_of(m))
+    return Candidate(m.start("d"), end, shape, day, marked=marked, carry=carry)
+
+
+def _share_marks(text: str, out: list[Candidate]) -> list[Candidate]:
+    """The deadline word after the last item of a list holds for every item (`5月底和8月底前`)."""
+    for k in range(len(out) - 2, -1, -1):
+        cand, nxt = out[k], out[k + 1]
+        if cand.shape == nxt.shape == "date" and nxt.marked and not cand.marked and not cand.skip and (
+            _LIST_JOIN_RE.fullmatch(text, cand.end, nxt.start)
+        ):
+            out[k] = replace(cand, marked=True)
     return out
+
+
+def _suffix(text: str, end: int, *, opened: bool) -> tuple[str, int, bool]:
+    """The shape a date takes from the word after it (前 → a deadline, 起 → an open start)."""
+    suffix_m = _SUFFIX_RE.match(text, end)
+    if suffix_m is None or suffix_m.group() in _PAST_SUFFIXES:
+        return ("open" if opened else "date"), end, False
+    shape = _SUFFIX_SHAPE.get(suffix_m.group(), "date" if not opened else "open")
+    return shape, suffix_m.end(), shape == "date"
 
 
 def _combine(text: str, hits: list[Hit], i: int, floor: int) -> tuple[Candidate, int]:
@@ -73,6 +119,10 @@ def _combine(text: str, hits: list[Hit], i: int, floor: int) -> tuple[Candidate,
     atom = hit.atom
     if isinstance(atom, YearRange):
         return Candidate(hit.start, hit.end, "range", Cal(year=atom.first), Cal(year=atom.last)), 1
+    if isinstance(atom, MonthRange):  # 4-5月: from the first day of April to the last of May
+        suffix = _RANGE_END_RE.match(text, hit.end)
+        end = suffix.end() if suffix else hit.end
+        return Candidate(hit.start, end, "range", atom.first, atom.last, marked=bool(suffix)), 1
     if isinstance(atom, Relative):
         return _relative_candidate(text, hit, floor), 1
     nxt = hits[i + 1] if i + 1 < len(hits) else None
@@ -82,6 +132,10 @@ def _combine(text: str, hits: list[Hit], i: int, floor: int) -> tuple[Candidate,
         and isinstance(nxt.atom, Relative) and nxt.atom.base is None
     ):  # fmt: skip
         return Candidate(hit.start, nxt.end, "atom", atom, nxt.atom), 2
+    if isinstance(atom, Recurring) and nxt is not None and isinstance(nxt.atom, Cal):
+        if _UNTIL_RE.fullmatch(text, hit.end, nxt.start):  # 每季度末报送，至2026年底: the rule's UNTIL
+            suffix = _RANGE_END_RE.match(text, nxt.end)
+            return Candidate(hit.start, suffix.end() if suffix else nxt.end, "atom", atom, nxt.atom), 2
     if not isinstance(atom, Cal | IssueDay):
         return Candidate(hit.start, hit.end, "atom", atom), 1
 

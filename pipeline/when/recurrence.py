@@ -23,9 +23,10 @@ class Recurring:
 
 # 每年, 每年12月25日前, 每季度末前5个工作日, 每月5日前, 每周五, 每两周, 按季度
 RECURRING_RE = re.compile(
-    r"(?:每|按)一?个?(?P<n>[两二三四五六2-6])?个?(?P<unit>年度?|半年|季度?|月度?|周|星期|日|天|工作日)"
-    rf"(?:的?(?P<ym>{MONTH})月(?:(?P<yd>{DAY})[日号]|(?P<ypart>上旬|中旬|下旬|底|末))?"
-    rf"(?P<ymore>(?:(?:之前|以前|前)?(?:以及|和|及|与|、){MONTH}月(?:{DAY}[日号]|底|末))+)?"
+    r"(?:每|按)一?个?(?P<n>[两二三四五六2-6双])?个?(?P<unit>年度?|半年|季度?|月度?|周|星期|日|天|工作日)"
+    rf"(?:的?(?P<ym>{MONTH})月份?(?:(?P<yd>{DAY})[日号]|(?P<ypart>上中旬|中下旬|上旬|中旬|下旬|底|末))?"
+    rf"(?P<ymore>(?:(?:之前|以前|前)?(?:以及|和|及|与|、){MONTH}月份?(?:{DAY}[日号]|底|末)?)+)?"
+    r"|的?(?P<yq>第?[一二三四1-4]季度(?:末|底)?|上半年|下半年)"
     rf"|(?:首月|第一个月)(?P<qd>{DAY})[日号]"
     rf"|(?P<md>{DAY})[日号](?P<mdmore>(?:(?:之前|以前|前)?(?:以及|和|及|与|、){DAY}[日号])+)?"
     rf"|(?P<wd>[{WEEKDAY_CHARS}](?:[、,和及][{WEEKDAY_CHARS}])*)(?![\d月日号])"
@@ -36,6 +37,7 @@ RECURRING_RE = re.compile(
     r"|(?:之前|以前|前)(?![\d一二两三四五六七八九十]))?"
 )
 
+
 # -- Recurring duties → RRULE ----------------------------------------------------------------
 
 _FREQ = {"年": "YEARLY", "年度": "YEARLY", "半年": "MONTHLY", "季": "MONTHLY", "季度": "MONTHLY",
@@ -45,7 +47,13 @@ _BASE_INTERVAL = {"半年": 6, "季": 3, "季度": 3}
 _BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _PERIOD_ENDS = {"季": "3,6,9,12", "季度": "3,6,9,12", "半年": "6,12"}
 _PERIOD_STARTS = {"季": "1,4,7,10", "季度": "1,4,7,10", "半年": "1,7"}
-_DAY_OF_PART = {"上旬": 10, "中旬": 20, "下旬": -1, "底": -1, "末": -1, "年底": -1, "年末": -1}
+_DAY_OF_PART = {"上旬": 10, "中旬": 20, "下旬": -1, "上中旬": 20, "中下旬": -1, "底": -1, "末": -1, "年底": -1,
+                "年末": -1}  # fmt: skip
+# 每年第一季度末, 每年上半年: the last day of that part of each year
+_YEAR_PART_ENDS = {"1": (3, 31), "2": (6, 30), "3": (9, 30), "4": (12, 31), "一": (3, 31), "二": (6, 30),
+                   "三": (9, 30), "四": (12, 31), "上半年": (6, 30), "下半年": (12, 31)}  # fmt: skip
+# 双月 is the even months (双 = even), 双周 every second week.
+_EVEN_MONTHS = "2,4,6,8,10,12"
 _WEEKDAY_CHAR_RE = re.compile(rf"[{WEEKDAY_CHARS}]")
 _RECURRENCE_LABELS = {"YEARLY": "yearly", "MONTHLY": "monthly", "WEEKLY": "weekly", "DAILY": "daily"}
 
@@ -53,7 +61,8 @@ _RECURRENCE_LABELS = {"YEARLY": "yearly", "MONTHLY": "monthly", "WEEKLY": "weekl
 def recurring_atom(m: re.Match[str]) -> Recurring | None:
     unit = m.group("unit")
     freq = _FREQ[unit]
-    interval = _BASE_INTERVAL.get(unit, 1) * (number(m.group("n")) if m.group("n") else 1)
+    n = 2 if m.group("n") == "双" else number(m.group("n")) if m.group("n") else 1
+    interval = _BASE_INTERVAL.get(unit, 1) * n
     parts: dict[str, str] = {}
     notes: list[str] = []
     part = m.group("part")
@@ -63,7 +72,7 @@ def recurring_atom(m: re.Match[str]) -> Recurring | None:
             return None
         first_day = number(m.group("yd")) if m.group("yd") else _DAY_OF_PART.get(m.group("ypart") or "")
         dates = [(number(m.group("ym")), first_day)]
-        dates += [(number(d.group("m")), number(d.group("d")) if d.group("d") else -1)
+        dates += [(number(d.group("m")), number(d.group("d")) if d.group("d") else -1 if d.group("end") else None)
                   for d in _MONTH_DAY_RE.finditer(m.group("ymore") or "")]  # fmt: skip
         yearly = _dates_each_year(dates)
         if yearly is None:
@@ -71,6 +80,12 @@ def recurring_atom(m: re.Match[str]) -> Recurring | None:
         freq, by, note = yearly
         parts.update(by)
         notes += [note] if note else []
+    elif m.group("yq"):  # 每年第一季度末, 每年上半年: by the last day of that part of the year
+        if freq != "YEARLY":
+            return None
+        key = m.group("yq").lstrip("第")
+        month, day = _YEAR_PART_ENDS[key if "半年" in key else key[0]]
+        parts.update(BYMONTH=str(month), BYMONTHDAY=str(day))
     elif m.group("wd"):  # 每周五, 每周一、三
         if freq != "WEEKLY" or unit == "工作日":
             return None
@@ -108,6 +123,12 @@ def recurring_atom(m: re.Match[str]) -> Recurring | None:
             interval = _mark_period_end(unit, parts, interval)
         notes.append(note)
 
+    if m.group("n") == "双" and unit in ("月", "月度") and "BYMONTH" not in parts:  # 每双月: the even months
+        parts = {"BYMONTH": _EVEN_MONTHS, "BYMONTHDAY": "-1", **parts}
+        interval = 1
+    elif unit in _PERIOD_ENDS and n == 1 and not parts:  # 每季度, 每半年: due at each period's end
+        parts.update(BYMONTH=_PERIOD_ENDS[unit], BYMONTHDAY="-1")
+        interval = 1
     if unit == "工作日":
         parts["BYDAY"] = "MO,TU,WE,TH,FR"
         notes.append("every working day: official holidays and 调休 working weekends apply per occurrence")
@@ -122,7 +143,7 @@ def recurring_atom(m: re.Match[str]) -> Recurring | None:
     return Recurring(";".join(rule), tuple(notes), offset_workdays)
 
 
-_MONTH_DAY_RE = re.compile(rf"(?P<m>{MONTH})月(?:(?P<d>{DAY})[日号]|底|末)")
+_MONTH_DAY_RE = re.compile(rf"(?P<m>{MONTH})月份?(?:(?P<d>{DAY})[日号]|(?P<end>底|末))?")
 _DAY_NUMBER_RE = re.compile(rf"({DAY})[日号]")
 # Month lengths that hold in every year: a February day above 28 is not in every year.
 _SHORTEST_MONTH = {month: 28 if month == 2 else calendar.monthrange(2001, month)[1] for month in range(1, 13)}
@@ -146,7 +167,12 @@ def _dates_each_year(dates: list[tuple[int, int | None]]) -> tuple[str, dict[str
         if day is not None:
             parts["BYMONTHDAY"] = str(day)
         return "YEARLY", parts, None
-    if any(day is None for _, day in dates) or len({month for month, _ in dates}) < len(dates):
+    if len({month for month, _ in dates}) < len(dates):
+        return None
+    if all(day is None for _, day in dates):  # 每年3月和9月: by the end of each month named
+        months = ",".join(str(month) for month in sorted(month for month, _ in dates))
+        return "MONTHLY", {"BYMONTH": months, "BYMONTHDAY": "-1"}, "months named without a day: due by each month's end"
+    if any(day is None for _, day in dates):
         return None
     # A month's printed last day (6月30日) is its end, -1; February's 28th is not (leap years).
     ends = sorted((month, -1 if month != 2 and day == _SHORTEST_MONTH[month] else day) for month, day in dates)
@@ -216,7 +242,7 @@ def recurrence_label(rrule: str) -> str | None:
     fields = dict(item.split("=", 1) for item in rrule.split(";") if "=" in item)
     freq = fields.get("FREQ")
     months = fields.get("BYMONTH", "")
-    by_count = {1: "yearly", 2: "half-yearly", 4: "quarterly"}
+    by_count = {1: "yearly", 2: "half-yearly", 4: "quarterly", 6: "bimonthly"}
     if freq in ("YEARLY", "MONTHLY") and months and months.count(",") + 1 in by_count:
         return by_count[months.count(",") + 1]
     if freq == "MONTHLY":

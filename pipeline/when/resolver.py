@@ -16,13 +16,12 @@ from pipeline.when.context import (
     NOT_A_DEADLINE,
     ROLLED,
     ROLL_AFTER,
-    SUSPECT,
     VAGUE,
     Context,
     Span,
     Unresolvable,
 )
-from pipeline.when.dates import Cal, TimeOfDay, place, place_time
+from pipeline.when.dates import Blank, Cal, TimeOfDay, place, place_time
 from pipeline.when.folding import Folded, fold
 from pipeline.when.holidays import Holiday, resolve_holiday
 from pipeline.when.offsets import IssueDay, Relative, place_issue_day, quantity, resolve_relative, shift
@@ -39,6 +38,7 @@ class Found(BaseModel):
     phrase: str
     when: When
 
+
 def _place_any(atom: Atom, ctx: Context, *, roll: bool, carry: Span | None = None) -> Span:
     if isinstance(atom, Cal):
         return place(atom, ctx, roll=roll, carry=carry)
@@ -47,6 +47,7 @@ def _place_any(atom: Atom, ctx: Context, *, roll: bool, carry: Span | None = Non
     if isinstance(atom, TimeOfDay) and carry is not None:
         return place_time(atom, carry)
     raise Unresolvable("cannot place this expression on the calendar")
+
 
 # -- candidate → When ------------------------------------------------------------------------
 
@@ -78,8 +79,10 @@ def _evaluate_strict(cand: Candidate, ctx: Context) -> When:
     roll = cand.skip is None
     match atom:
         case Recurring():
-            return When(kind="recurring", rrule=atom.rrule, offset_workdays=atom.offset_workdays, confidence=VAGUE,
-                        notes=list(atom.notes))  # fmt: skip
+            return _recurring(atom, cand.last, ctx)
+        case Blank():
+            return When(kind="undeterminable", confidence=VAGUE,
+                        notes=[f"{atom.label}: a blank date line of a form, to be filled in; not a date"])  # fmt: skip
         case Vague():
             return When(kind="undeterminable", confidence=VAGUE, notes=[VAGUE_NOTES[atom.word]])
         case Relative():
@@ -109,7 +112,8 @@ def _evaluate_strict(cand: Candidate, ctx: Context) -> When:
         end = _iso(tail.last, tail.time, notes)
         return When(kind="range", start=start, end=end, confidence=confidence, notes=notes)
 
-    span = _place_any(atom, ctx, roll=roll)
+    carry = _place_any(cand.carry, ctx, roll=roll) if cand.carry is not None else None
+    span = _place_any(atom, ctx, roll=roll, carry=carry)
     notes += span.notes
     confidence = span.confidence
     if cand.before is not None:  # 11月20日前3个工作日
@@ -124,11 +128,34 @@ def _evaluate_strict(cand: Candidate, ctx: Context) -> When:
         notes.append("open-ended: after this date")
         return When(kind="range", start=(span.last + timedelta(days=1)).isoformat(), confidence=confidence,
                     notes=notes)  # fmt: skip
-    if not cand.marked and isinstance(atom, Cal) and atom.day is None and atom.part is None:
-        # 报送12月份数据: a whole month or year with no 前/止 is as often a reporting period
-        notes.append("a whole period with no 前/止/截至: may name a reporting period rather than a deadline")
-        confidence = min(confidence, SUSPECT)
+    if not cand.marked and isinstance(atom, Cal) and atom.day is None and atom.part not in _BY_ITS_END:
+        # 2024年第二季度, 今年上半年, 4月中下旬, 2025年度: a period named as a whole is a window from its
+        # first day to its last; with 前/止/截至 (6月前, 第二季度末前) only its end is the deadline.
+        notes.append("a period named as a whole: from its first day to its last")
+        return When(kind="range", start=span.first.isoformat(), end=span.last.isoformat(), confidence=confidence,
+                    notes=notes)  # fmt: skip
     return When(kind="date", end=_iso(span.last, span.time, notes), confidence=confidence, notes=notes)
+
+
+# 年底, 月末, 年内: a part that names a period's end, read as a deadline on its last day
+_BY_ITS_END = ("end", "within")
+
+
+def _recurring(atom: Recurring, until: Atom | None, ctx: Context) -> When:
+    """A recurring duty's rule, bounded by the date after it when there is one (`…，至2026年底`)."""
+    rrule, notes = atom.rrule, list(atom.notes)
+    if isinstance(until, Cal):
+        try:
+            last = place(until, ctx, roll=False).last
+        except Unresolvable as why:
+            notes.append(f"the end of the duty is not known: {why.note}")
+        else:
+            # RFC 5545 §3.3.10: UNTIL takes DTSTART's value type, and a zoned DTSTART (timed rules,
+            # Asia/Shanghai) needs UNTIL in UTC: the day's end 23:59:59 +08:00 is 15:59:59Z.
+            stamp = last.strftime("%Y%m%d") + ("T155959Z" if "BYHOUR=" in rrule else "")
+            rrule += f";UNTIL={stamp}"
+            notes.append(f"until {last}, as the text bounds it")
+    return When(kind="recurring", rrule=rrule, offset_workdays=atom.offset_workdays, confidence=VAGUE, notes=notes)
 
 
 def _roll_range(first: Cal, last: Atom, head: Span, tail: Span, ctx: Context) -> tuple[Span, Span]:
@@ -180,7 +207,7 @@ def resolve(phrase: str, *, issue_date: date | None = None, year_hint: int | Non
             note += "; the bracketed year is a 文号, not a date"
         return When(kind="undeterminable", confidence=VAGUE, notes=[note])
     live = [c for c in cands if not c.skip] or cands
-    dated = [c for c in live if not isinstance(c.first, Vague | TimeOfDay)] or live
+    dated = [c for c in live if not isinstance(c.first, Vague | TimeOfDay | Blank)] or live
     when = _evaluate(dated[0], ctx)
     if len(dated) > 1:
         when.notes.append(f"the phrase holds {len(dated)} time expressions; this is the first")

@@ -12,19 +12,25 @@ from dataclasses import dataclass
 
 from pipeline.when.dates import (
     BARE_PART_RE,
+    BLANK_RE,
     DAY_RE,
+    MONTH_RANGE_RE,
     MONTH_RE,
     NUMERIC_RE,
     TIME_RE,
     YEAR_RANGE_RE,
     YEAR_RE,
+    Blank,
     Cal,
+    MonthRange,
     TimeOfDay,
     YearRange,
+    blank_atom,
     cal_from_bare_part,
     cal_from_day,
     cal_from_month,
     cal_from_year,
+    month_range_atom,
     standalone_time_atom,
     year_range_atom,
 )
@@ -37,7 +43,7 @@ from pipeline.when.recurrence import RECURRING_RE, Recurring, recurring_atom
 class Vague:
     word: str
 
-Atom = Cal | Holiday | Relative | IssueDay | Recurring | Vague | TimeOfDay | YearRange
+Atom = Cal | Holiday | Relative | IssueDay | Recurring | Vague | TimeOfDay | YearRange | MonthRange | Blank
 
 
 @dataclass(frozen=True)
@@ -63,8 +69,10 @@ VAGUE_NOTES = {
 }
 _VAGUE_RE = re.compile("|".join(sorted(VAGUE_NOTES, key=len, reverse=True)))
 
+
 def _vague(m: re.Match[str]) -> Vague | None:
     return Vague(m.group())
+
 
 # -- all atom patterns, in the order that breaks ties -----------------------------------------
 
@@ -75,6 +83,8 @@ _ATOM_RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Atom | None]
     (YEAR_RE, cal_from_year),
     (BARE_PART_RE, cal_from_bare_part),
     (YEAR_RANGE_RE, year_range_atom),
+    (MONTH_RANGE_RE, month_range_atom),
+    (BLANK_RE, blank_atom),
     (HOLIDAY_RE, holiday_atom),
     (RELATIVE_RE, relative_atom),
     (ISSUE_DAY_RE, issue_day_atom),
