@@ -19,3 +19,22 @@ class When(BaseModel):
     )
     confidence: float = 0.0
     notes: list[str] = Field(default_factory=list, description="how the year or base date was chosen, uncertainty")
+
+
+class ScheduleDay(BaseModel):
+    """One day of a State Council holiday schedule, with the line it was read from."""
+
+    day: str = Field(description="ISO date")
+    festival: str = Field(description="the festival the line names, as printed: 春节, 中秋节、国庆节")
+    start: int = Field(description="offset of the line in the notice text")
+    end: int
+
+
+class HolidaySchedule(BaseModel):
+    """A year's public holidays and 调休 working days as the State Council's notice gives them
+    (《国务院办公厅关于YYYY年部分节假日安排的通知》)."""
+
+    year: int
+    holidays: list[ScheduleDay] = Field(description="every day off of every holiday block")
+    workdays: list[ScheduleDay] = Field(description="weekend days that become working days (调休上班)")
+    source: str | None = Field(default=None, description="the notice it was read from: 文号, or a store id")

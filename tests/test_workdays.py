@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import warnings
-from datetime import date
+from datetime import date, timedelta
+from pathlib import Path
 
+import chinese_calendar
 import pytest
 
-from pipeline.when.workdays import CalendarNotCovered, Festival, add_workdays, coverage, covered, festival_block, is_workday
+from models.when import HolidaySchedule, ScheduleDay
+from pipeline.when.schedule import read_schedule
+from pipeline.when.workdays import (
+    CalendarNotCovered,
+    Festival,
+    add_workdays,
+    coverage,
+    covered,
+    drop_schedule,
+    festival_block,
+    is_workday,
+    sources,
+    use_schedule,
+)
 
 
 def test_ten_working_days_cross_the_national_day_block() -> None:
@@ -85,3 +100,89 @@ def test_next_years_schedule_is_installed_after_november() -> None:
             "has published next year's holiday schedule (see pipeline/when/workdays.py)",
             stacklevel=1,
         )
+
+
+# --- schedules read from the State Council's notice -------------------------------------------
+
+SCHEDULES = Path(__file__).parent.parent / "fixtures" / "holidays"
+PAST_YEARS = (2021, 2022, 2023, 2024, 2025)
+
+
+def _schedule(year: int) -> HolidaySchedule:
+    schedule = read_schedule((SCHEDULES / f"{year}.txt").read_text(encoding="utf-8"))
+    assert schedule is not None and schedule.year == year
+    return schedule
+
+
+def _days(days: list[ScheduleDay]) -> set[date]:
+    return {date.fromisoformat(d.day) for d in days}
+
+
+@pytest.mark.parametrize("year", PAST_YEARS)
+def test_a_schedule_notice_reads_into_the_days_the_package_holds(year: int) -> None:
+    """Day by day over the whole year, the notice and chinesecalendar agree on what is a working
+    day; every day the notice gives off is a holiday in the package and every 调休 day a package
+    working day.  (The package also lists 2023-12-30/31, the weekend before 2024's 元旦 that the
+    notice calls 与周末连休; weekends are off either way.)"""
+    schedule = _schedule(year)
+    off, worked = _days(schedule.holidays), _days(schedule.workdays)
+    assert off <= set(chinese_calendar.holidays) and worked == {d for d in chinese_calendar.workdays if d.year == year}
+    day = date(year, 1, 1)
+    while day.year == year:
+        by_notice = day in worked or (day.weekday() < 5 and day not in off)
+        assert by_notice is chinese_calendar.is_workday(day), day
+        day += timedelta(days=1)
+
+
+def test_the_lines_of_a_schedule_carry_their_festival_and_offsets() -> None:
+    text = (SCHEDULES / "2025.txt").read_text(encoding="utf-8")
+    schedule = _schedule(2025)
+    assert schedule.source == "国办发明电〔2024〕12号"
+    (eve,) = [d for d in schedule.holidays if d.day == "2025-01-28"]
+    assert eve.festival == "春节" and text[eve.start : eve.end].startswith("春节：1月28日")
+    assert [d.day for d in schedule.workdays if d.festival == "国庆节、中秋节"] == ["2025-09-28", "2025-10-11"]
+
+
+def test_a_new_year_block_printed_from_the_year_before_keeps_its_years() -> None:
+    assert {"2022-12-31", "2023-01-01", "2023-01-02"} <= {d.day for d in _schedule(2023).holidays}
+
+
+def test_a_notice_that_is_not_a_schedule_is_not_read() -> None:
+    assert read_schedule("关于做好2025年元旦春节期间安全生产工作的通知\n元旦：1月1日放假。") is None
+
+
+def test_the_package_wins_for_a_year_it_covers() -> None:
+    assert use_schedule(_schedule(2025)) is False
+    assert sources()[2025].startswith("chinesecalendar")
+
+
+@pytest.fixture
+def schedule_2027():
+    assert not covered(2027), "chinesecalendar now covers 2027: this test needs a year it lacks"
+    assert use_schedule(_schedule(2027))
+    yield
+    drop_schedule(2027)
+
+
+def test_a_2027_schedule_notice_makes_2027_counts_certain(schedule_2027) -> None:
+    from pipeline.when import resolve
+
+    assert covered(2027) and sources()[2027] == "notice 国办发明电〔2026〕9号"
+    # 10-01..10-07 off; 10-08 (Friday) is the first working day, 10-09 (Saturday) a 调休 day
+    assert add_workdays(date(2027, 9, 30), 1) == date(2027, 10, 8)
+    assert is_workday(date(2027, 10, 9)) and is_workday(date(2027, 2, 14))
+    # 02-05..02-12 off, then Saturday 02-13 off as any weekend, Sunday 02-14 a 调休 working day
+    assert festival_block(Festival.spring, 2027) == (date(2027, 2, 5), date(2027, 2, 13))
+    when = resolve("请于春节前报送", issue_date=date(2026, 12, 10))
+    assert (when.kind, when.end) == ("date", "2027-02-04")
+    assert not any("does not cover" in note for note in when.notes)
+    # from Friday 09-24: 09-26 (调休 Sunday), 09-27..09-30, 10-08, 10-09 (调休 Saturday), 10-11..10-13
+    counted = resolve("请自本通知印发之日起10个工作日内报送", issue_date=date(2027, 9, 24))
+    assert counted.end == "2027-10-13" and counted.confidence == pytest.approx(0.9)
+
+
+def test_without_the_2027_notice_2027_stays_uncertain() -> None:
+    from pipeline.when import resolve
+
+    when = resolve("请于春节前报送", issue_date=date(2026, 12, 10))
+    assert when.kind == "undeterminable" and any("2027" in note for note in when.notes)

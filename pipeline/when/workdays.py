@@ -25,6 +25,12 @@ Keeping the data current (once a year):
    `tests/test_workdays.py` warns when next year is not covered after 1 November.
 
 With chinesecalendar 1.11.0 the data covers 2004 to 2026.
+
+Until the release comes, the schedule itself fills the gap: it arrives as a notice like any
+other, and `pipeline.when.schedule` reads it into a `HolidaySchedule`.  `use_schedule` adds
+such a year for every count here; the package wins for any year it covers (its data is
+checked by its maintainers against the published text), and `sources()` says which years are
+covered and from where (`gongwen calendar --years`).
 """
 
 from __future__ import annotations
@@ -34,14 +40,19 @@ from enum import Enum
 
 import chinese_calendar
 
+from models.when import HolidaySchedule
+
 __all__ = [
     "CalendarNotCovered",
     "Festival",
     "add_workdays",
     "covered",
     "coverage",
+    "drop_schedule",
     "festival_block",
     "is_workday",
+    "sources",
+    "use_schedule",
 ]
 
 _ONE_DAY = timedelta(days=1)
@@ -88,11 +99,42 @@ def coverage() -> tuple[int, int]:
 
 
 _FIRST_YEAR, _LAST_YEAR = coverage()
+# Years read from schedule notices, for years the package lacks: year → (days off, 调休 days,
+# festival of each day off, source).  Filled by `use_schedule` from the store at start-up.
+_SCHEDULES: dict[int, tuple[frozenset[date], frozenset[date], dict[date, str], str]] = {}
+
+
+def _in_package(year: int) -> bool:
+    return _FIRST_YEAR <= year <= _LAST_YEAR
 
 
 def covered(year: int) -> bool:
-    """Whether the official schedule of `year` is in the installed data."""
-    return _FIRST_YEAR <= year <= _LAST_YEAR
+    """Whether the official schedule of `year` is known: in the package, or read from its notice."""
+    return _in_package(year) or year in _SCHEDULES
+
+
+def use_schedule(schedule: HolidaySchedule) -> bool:
+    """Count `schedule.year` on a schedule read from its notice, unless the package covers the
+    year (the package wins).  Returns whether the schedule is now in use."""
+    if _in_package(schedule.year) or not schedule.holidays:
+        return False
+    names = {date.fromisoformat(d.day): d.festival for d in schedule.holidays}
+    worked = frozenset(date.fromisoformat(d.day) for d in schedule.workdays)
+    _SCHEDULES[schedule.year] = (frozenset(names), worked, names, schedule.source or "a schedule notice")
+    return True
+
+
+def drop_schedule(year: int) -> None:
+    """Stop counting `year` on a schedule notice (the notice was removed from the store)."""
+    _SCHEDULES.pop(year, None)
+
+
+def sources() -> dict[int, str]:
+    """Every covered year and where its schedule comes from."""
+    package = f"chinesecalendar {getattr(chinese_calendar, '__version__', '')}".strip()
+    years = {year: package for year in range(_FIRST_YEAR, _LAST_YEAR + 1)}
+    years.update({year: f"notice {data[3]}" for year, data in _SCHEDULES.items() if year not in years})
+    return dict(sorted(years.items()))
 
 
 def is_workday(d: date, *, estimate: bool = False) -> bool:
@@ -101,8 +143,11 @@ def is_workday(d: date, *, estimate: bool = False) -> bool:
     For a year without data this raises `CalendarNotCovered`, or with `estimate=True`
     answers Monday to Friday, which the caller must report as uncertain.
     """
-    if covered(d.year):
+    if _in_package(d.year):
         return chinese_calendar.is_workday(d)
+    if d.year in _SCHEDULES:
+        days_off, worked, _, _ = _SCHEDULES[d.year]
+        return d in worked or (d.weekday() < 5 and d not in days_off)
     if estimate:
         return d.weekday() < 5
     raise CalendarNotCovered(d.year)
@@ -147,10 +192,18 @@ def _anchor(festival: Festival, year: int) -> date | None:
     if festival.fixed_day is not None:
         month, day = festival.fixed_day
         return date(year, month, day)
-    labelled = sorted(
-        d for d, name in chinese_calendar.holidays.items() if d.year == year and name == festival.value
-    )
+    if year in _SCHEDULES:  # a schedule names its lines in Chinese: 春节, 中秋节、国庆节
+        names = _SCHEDULES[year][2]
+        labelled = sorted(d for d, name in names.items() if d.year == year and _CHINESE[festival] in name)
+    else:
+        labelled = sorted(
+            d for d, name in chinese_calendar.holidays.items() if d.year == year and name == festival.value
+        )
     return labelled[0] if labelled else None
+
+
+_CHINESE = {Festival.new_year: "元旦", Festival.spring: "春节", Festival.qingming: "清明", Festival.labour: "劳动节",
+            Festival.dragon_boat: "端午", Festival.mid_autumn: "中秋", Festival.national: "国庆"}  # fmt: skip
 
 
 def _rest_run(anchor: date) -> tuple[date, date]:
@@ -169,4 +222,4 @@ def _rest_run(anchor: date) -> tuple[date, date]:
 
 def _is_rest(d: date) -> bool:
     # A block at the edge of the data (2004-01-01) simply stops there.
-    return covered(d.year) and not chinese_calendar.is_workday(d)
+    return covered(d.year) and not is_workday(d)
