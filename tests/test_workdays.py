@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from datetime import date, timedelta
 from pathlib import Path
@@ -186,3 +187,23 @@ def test_without_the_2027_notice_2027_stays_uncertain() -> None:
 
     when = resolve("请于春节前报送", issue_date=date(2026, 12, 10))
     assert when.kind == "undeterminable" and any("2027" in note for note in when.notes)
+
+
+def test_a_stored_schedule_notice_is_kept_with_its_source_and_shown_by_gongwen_calendar(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.cli.main import app
+
+    db = tmp_path / "notices.db"
+    runner = CliRunner()
+    try:
+        ingested = runner.invoke(app, ["ingest", "--db", str(db), str(SCHEDULES / "2027.txt")])
+        assert ingested.exit_code == 0, ingested.output
+        shown = runner.invoke(app, ["calendar", "--db", str(db)])
+        assert shown.exit_code == 0, shown.output
+        years = {entry["year"]: entry["source"] for entry in json.loads(shown.stdout)["years"]}
+        assert years[2027] == "notice 国办发明电〔2026〕9号"
+        assert years[2026].startswith("chinesecalendar") and min(years) == coverage()[0]
+        assert add_workdays(date(2027, 9, 30), 1) == date(2027, 10, 8)  # counted on the stored notice
+    finally:
+        drop_schedule(2027)

@@ -1,4 +1,5 @@
-"""`gongwen deadlines`: the tasks of stored or parsed notices, as JSON, a table, an .ics file or a CalDAV push.
+"""`gongwen deadlines`: the tasks of stored or parsed notices, as JSON, a table, an .ics file or a CalDAV push;
+`gongwen calendar`: the years the working-day calendar covers, and from where.
 
 Registered on the `gongwen` app (`pipeline.cli.app`) when `pipeline.cli.main` imports this module.  Documents come from
 the store (`--db`, the default) or from `gongwen parse` JSON files (`--input`, repeatable); the
@@ -208,3 +209,26 @@ def deadlines(
         err.print(f"wrote {len(tasks)} tasks to {ics}", highlight=False)
     if caldav is not None:
         _push(data, caldav, user, password)
+
+
+@app.command("calendar")
+@handles_errors
+def calendar_years(db: _Db = None, verbose: _Verbose = False) -> None:
+    """The years the working-day calendar covers and where each comes from: JSON {"years": [...]}.
+
+    chinesecalendar's years, then any year read from a State Council holiday schedule notice in
+    the store (`--db`, default ./notices.db when it exists) that the package lacks."""
+    from pipeline import store
+    from pipeline.when import workdays
+
+    path = db or DEFAULT_DB
+    if db is not None or path.exists():
+        store.connect(path, create=False).close()  # opening it counts its stored schedules in
+    years = [{"year": year, "source": source} for year, source in workdays.sources().items()]
+    sys.stdout.write(json.dumps({"years": years}, ensure_ascii=False, indent=2) + "\n")
+    notices = [entry for entry in years if entry["source"].startswith("notice")]
+    err.print(
+        f"{years[0]['year']}–{years[-1]['year']} covered; "
+        + (", ".join(f"{e['year']} from {e['source']}" for e in notices) or "no year from a stored schedule notice"),
+        highlight=False,
+    )

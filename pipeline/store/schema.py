@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pipeline.errors import StoreError
+from pipeline.store import holidays
 
 BUSY_TIMEOUT_MS = 30_000  # a concurrent ingest commits one file at a time: far shorter than this
 
@@ -223,6 +224,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         "inputs_0001_routing",
         ("ALTER TABLE files ADD COLUMN routing TEXT CHECK (routing IS NULL OR json_valid(routing))",),
     ),
+    Migration(
+        "when_0001_holiday_schedules",
+        (
+            """CREATE TABLE holiday_schedules (
+            year         INTEGER NOT NULL,
+            document_id  TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            schedule     TEXT NOT NULL CHECK (json_valid(schedule)),
+            PRIMARY KEY (year, document_id)
+        )""",
+        ),
+    ),
 )
 
 
@@ -317,6 +329,7 @@ def _open(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
         migrate(conn, path)
+        holidays.use_stored(conn)  # years the package lacks, counted on their stored schedule notice
     except BaseException:
         conn.close()
         raise

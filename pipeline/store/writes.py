@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from models import Document, FileResult, Issue, Page, Routing
-from pipeline.store import schema
+from pipeline.store import holidays, schema
 from pipeline.store.queries import document_ids_of, first_name
 from pipeline.store.schema import now, translated
 
@@ -223,6 +223,8 @@ def insert_documents(conn: sqlite3.Connection, sha256: str, result: FileResult, 
             "INSERT INTO documents_fts (rowid, title, body) VALUES (?, ?, ?)", (cursor.lastrowid, indexable(doc.title or ""), indexable(body))
         )
         insert_document_parts(conn, doc_id, doc)
+        if holidays.save_schedule(conn, doc_id, doc.title, body):
+            holidays.use_stored(conn)
         ids.append(doc_id)
     return ids
 
