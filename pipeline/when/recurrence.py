@@ -23,7 +23,7 @@ class Recurring:
 
 # 每年, 每年12月25日前, 每季度末前5个工作日, 每月5日前, 每周五, 每两周, 按季度
 RECURRING_RE = re.compile(
-    r"(?:每|按)一?个?(?P<n>[两二三四五六2-6双])?个?(?P<unit>年度?|半年|季度?|月度?|周|星期|日|天|工作日)"
+    r"(?:每隔(?P<gap>[一两二三1-3])个?|(?:每|按)一?个?(?P<n>[两二三四五六2-6双])?个?)(?P<unit>年度?|半年|季度?|月度?|周|星期|日|天|工作日)"
     rf"(?:的?(?P<ym>{MONTH})月份?(?:(?P<yd>{DAY})[日号]|(?P<ypart>上中旬|中下旬|上旬|中旬|下旬|底|末))?"
     rf"(?P<ymore>(?:(?:之前|以前|前)?(?:以及|和|及|与|、){MONTH}月份?(?:{DAY}[日号]|底|末)?)+)?"
     r"|的?(?P<yq>第?[一二三四1-4]季度(?:末|底)?|上半年|下半年)"
@@ -62,6 +62,8 @@ def recurring_atom(m: re.Match[str]) -> Recurring | None:
     unit = m.group("unit")
     freq = _FREQ[unit]
     n = 2 if m.group("n") == "双" else number(m.group("n")) if m.group("n") else 1
+    if m.group("gap"):  # 每隔一周: every other week, one period skipped between two
+        n = number(m.group("gap")) + 1
     interval = _BASE_INTERVAL.get(unit, 1) * n
     parts: dict[str, str] = {}
     notes: list[str] = []
