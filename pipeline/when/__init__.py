@@ -41,8 +41,8 @@ of `find`, whose callers build deadlines from what it returns.  `resolve`, asked
 phrase explicitly, still reads the date but with confidence 0.2 and a note naming the reason
 (`event: …`, `cited: …`, `past: …`).  Holiday names count only with a relation word
 (`春节前`, `国庆期间`, `节后`): `五一劳动奖章` is not a time.  A blank date line of a form
-(`2025年 月 日`) and a period with no start (`一个月内完成`, `3个工作日内`) are undeterminable with
-the reason, never a guess.
+(`2025年 月 日`), a period with no start (`一个月内完成`, `3个工作日内`) and one counted back
+from an undated event (`会前3天`) are undeterminable with the reason, never a guess.
 
 Periods.  A period named as a whole with no 前/止/截至 (`2024年第二季度`, `今年上半年`, `全年`,
 `4-5月`, `10月中下旬`, `报送12月份数据`) is a range from its first day to its last; with a

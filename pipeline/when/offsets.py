@@ -28,6 +28,14 @@ class Relative:
 
 
 @dataclass(frozen=True)
+class BeforeEvent:
+    """会前3天, 开学前一周, 会前3至4个月: counted back from an event the text does not date."""
+
+    event: str
+    label: str
+
+
+@dataclass(frozen=True)
 class IssueDay:
     """即日 / 今天 / 印发之日 (the issue date, + offset days) or 本周五 (week-relative)."""
 
@@ -46,6 +54,11 @@ _ISSUE_BASE = (
 # 30日内, 10个工作日内, 一周内, 半个月内
 RELATIVE_RE = re.compile(
     rf"{_ISSUE_BASE}?(?P<n>{COUNT}|半)(?P<unit>个?工作日|个?自然日|日|天|周|个?星期|个?月|年)(?P<within>内|以内|之内)?"
+)
+# 会前3天, 会议召开前5个工作日, 开学前一周, 会前3至4个月
+BEFORE_EVENT_RE = re.compile(
+    r"(?P<event>会议?(?:召开)?|活动|开学|开班|开幕|考试|培训|比赛|评审|验收|检查)前"
+    rf"{COUNT}(?:至{COUNT})?个?(?:工作日|自然日|日|天|周|星期|月)"
 )
 # 即日起, 自印发之日起 (施行), 今天, 明日, 本周五, 当日17时 (当日 only with a time: 活动当日 is an event)
 ISSUE_DAY_RE = re.compile(
@@ -73,6 +86,10 @@ def relative_atom(m: re.Match[str]) -> Relative | None:
         n = number(m.group("n"))
     base = None if verb is None else "receipt" if verb in ("收到", "接到", "收文") else "issue"
     return Relative(n=n, unit=unit, base=base, label=m.group())
+
+
+def before_event_atom(m: re.Match[str]) -> BeforeEvent | None:
+    return BeforeEvent(m.group("event"), m.group())
 
 
 def issue_day_atom(m: re.Match[str]) -> IssueDay | None:

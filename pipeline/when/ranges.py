@@ -43,7 +43,8 @@ class Candidate:
 
 # 截至…, 截止日期为…, 力争到2025年: a date the work must be done by
 _PREFIX_RE = re.compile(r"(?:(?P<from>自|从|由)|(?P<until>截止|截至|(?<![自从由])到)(?:到|至)?(?:时间|日期)?(?:为|是|:)?)$")
-_SUFFIX_RE = re.compile(r"之前|以前|前|为止|止|截止|以来|至今|起|开始|以后|之后|后")
+# 下班前: before the office closes that day, a deadline like 前
+_SUFFIX_RE = re.compile(r"下班之?前|之前|以前|前|为止|止|截止|以来|至今|起|开始|以后|之后|后")
 _SUFFIX_SHAPE = {"起": "open", "开始": "open", "以后": "after", "之后": "after", "后": "after"}
 _PAST_SUFFIXES = ("以来", "至今")
 _RANGE_END_RE = re.compile(r"为止|止|之前|前")  # 自…起至…止, 10月9日至15日前

@@ -24,7 +24,7 @@ from pipeline.when.context import (
 from pipeline.when.dates import Blank, Cal, TimeOfDay, place, place_time
 from pipeline.when.folding import Folded, fold
 from pipeline.when.holidays import Holiday, resolve_holiday
-from pipeline.when.offsets import IssueDay, Relative, place_issue_day, quantity, resolve_relative, shift
+from pipeline.when.offsets import BeforeEvent, IssueDay, Relative, place_issue_day, quantity, resolve_relative, shift
 from pipeline.when.ranges import Candidate, candidates, doc_number_spans
 from pipeline.when.recurrence import Recurring
 from pipeline.when.scan import VAGUE_NOTES, Atom, Vague
@@ -80,6 +80,9 @@ def _evaluate_strict(cand: Candidate, ctx: Context) -> When:
     match atom:
         case Recurring():
             return _recurring(atom, cand.last, ctx)
+        case BeforeEvent():
+            return When(kind="undeterminable", confidence=0.8,
+                        notes=[f"{atom.label}: counted back from {atom.event}, an event whose date the text does not give"])  # fmt: skip
         case Blank():
             return When(kind="undeterminable", confidence=VAGUE,
                         notes=[f"{atom.label}: a blank date line of a form, to be filled in; not a date"])  # fmt: skip

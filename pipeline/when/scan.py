@@ -35,7 +35,17 @@ from pipeline.when.dates import (
     year_range_atom,
 )
 from pipeline.when.holidays import HOLIDAY_RE, Holiday, holiday_atom
-from pipeline.when.offsets import ISSUE_DAY_RE, RELATIVE_RE, IssueDay, Relative, issue_day_atom, relative_atom
+from pipeline.when.offsets import (
+    BEFORE_EVENT_RE,
+    ISSUE_DAY_RE,
+    RELATIVE_RE,
+    BeforeEvent,
+    IssueDay,
+    Relative,
+    before_event_atom,
+    issue_day_atom,
+    relative_atom,
+)
 from pipeline.when.recurrence import RECURRING_RE, Recurring, recurring_atom
 
 
@@ -43,7 +53,7 @@ from pipeline.when.recurrence import RECURRING_RE, Recurring, recurring_atom
 class Vague:
     word: str
 
-Atom = Cal | Holiday | Relative | IssueDay | Recurring | Vague | TimeOfDay | YearRange | MonthRange | Blank
+Atom = Cal | Holiday | Relative | IssueDay | Recurring | Vague | TimeOfDay | YearRange | MonthRange | Blank | BeforeEvent
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,7 @@ _ATOM_RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Atom | None]
     (MONTH_RANGE_RE, month_range_atom),
     (BLANK_RE, blank_atom),
     (HOLIDAY_RE, holiday_atom),
+    (BEFORE_EVENT_RE, before_event_atom),
     (RELATIVE_RE, relative_atom),
     (ISSUE_DAY_RE, issue_day_atom),
     (RECURRING_RE, recurring_atom),
