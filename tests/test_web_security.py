@@ -24,7 +24,7 @@ from pipeline.web import security  # noqa: E402
 from pipeline.web.app import HERE, create_app  # noqa: E402
 from pipeline.web.sessions import COOKIE, Sessions  # noqa: E402
 from tests.test_overrides import SEED, store_file  # noqa: E402
-from tests.test_web import BASE, CSRF, ELSEWHERE, LOCAL, db, token  # noqa: E402, F401  db: the fixture
+from tests.test_web import BASE, CSRF, ELSEWHERE, LOCAL, client, db, token, wait_for_job  # noqa: E402, F401  fixtures
 
 PASSWORD = "correct horse battery"
 
@@ -210,6 +210,26 @@ def test_too_many_files_in_one_upload_are_refused(local: TestClient, db: Path) -
     response = local.post("/upload", data={"csrf": token(local, "/upload")}, files=files)
     assert response.status_code == 400
     assert not (db.parent / "uploads").exists() or not any((db.parent / "uploads").iterdir())
+
+
+def test_an_upload_is_what_its_bytes_say_not_what_its_name_says(client: TestClient, db: Path) -> None:
+    """A web page saved as `通知.pdf` is refused by its bytes and quarantined, as `gongwen ingest` does."""
+    page = b"<!DOCTYPE html><html><head><title>\xe9\x80\x9a\xe7\x9f\xa5</title></head><body>login</body></html>"
+    response = client.post(
+        "/upload", data={"csrf": token(client, "/upload")}, files=[("files", ("通知.pdf", page, "application/pdf"))],
+        headers={"Accept": "application/json"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    job = wait_for_job(client, response.json()["url"])
+    [outcome] = job["outcomes"]  # type: ignore[misc]
+    assert outcome["file"] == "通知.pdf" and outcome["status"] == "rejected"
+    assert "html" in (outcome["reason"] or "").lower() and outcome["documents"] == []
+    conn = store.connect(db)
+    try:
+        assert [row["status"] for row in store.list_files(conn) if "通知.pdf" in row["names"]] in ([], ["rejected"])
+    finally:
+        conn.close()
+    assert any((db.parent / "quarantine").iterdir())  # kept apart with a note, as ingest keeps what it refuses
 
 
 # --- two clerks, one field -------------------------------------------------------------------------
