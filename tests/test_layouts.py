@@ -592,3 +592,11 @@ def test_a_number_glued_to_the_main_to_line_on_either_side():
         assert (doc.doc_number, doc.recipients) == ("晋市民函〔2023〕88号", ["各县（市、区）民政局"]), glued
     doc = _one(f"{title}\n各县（市、区）民政局：\n晋民发〔2023〕3号文件要求，{BODY}")
     assert doc.doc_number is None  # a number the first sentence cites is not the notice's
+
+
+def test_a_date_in_brackets_under_the_title_where_nothing_is_signed():
+    doc = _one(f"""晋城市民政局关于开展冬季取暖保障专项检查的通知
+（2023年11月8日）
+各县（市、区）民政局：
+{BODY}""")
+    assert doc.issue_date == "2023-11-08"

@@ -197,10 +197,16 @@ def _head_date(cur: Cursor, title: TitleFound | None, number_at: int | None, sto
         t = cur.lines[i].text
         if i in skip or is_chrome(t):
             continue
-        found = date_line(t, max_other=0)
+        inner = _IN_BRACKETS_RE.fullmatch(t)  # `（2023年11月8日）` under a title
+        offset = inner.start(1) if inner else 0
+        found = date_line(inner.group(1) if inner else t, max_other=0)
         if found and "年" in t:  # printed as the standard prints it; `2019-12-18` is the site's stamp
-            cur.head_date = (found.value, cur.lines[i].start + found.start, cur.lines[i].start + found.end)
+            start = cur.lines[i].start + offset
+            cur.head_date = (found.value, start + found.start, start + found.end)
         return
+
+
+_IN_BRACKETS_RE = re.compile(r"\s*[（(]\s*([^（()）]+?)\s*[）)]\s*")
 
 
 _BRACKETS = str.maketrans({c: "〔" for c in "[［【(（"} | {c: "〕" for c in "]］】)）"})
