@@ -13,6 +13,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
+from pipeline import store
+
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("desk_load", ROOT / "bench" / "desk_load.py")
 assert _spec and _spec.loader
@@ -26,5 +28,6 @@ def test_readers_and_an_ingest_share_the_store_without_errors_or_locks() -> None
     assert report.errors == []
     assert report.locked == 0
     assert report.requests == {"register": 8, "search": 8, "document": 8, "page image": 8}
-    assert report.ingest_exit == 0 and report.ingest_statuses == {"done": 5}
+    assert report.ingest_exit == 0 and sum(report.ingest_statuses.values()) == 5
+    assert set(report.ingest_statuses) <= {*store.STORED, "duplicate"}  # every file stored (or known already)
     assert all(figures["p95"] > 0 for figures in report.latency_ms.values())
