@@ -278,3 +278,19 @@ def test_a_requirement_with_several_dates_gives_a_task_per_date_each_with_its_re
     text = data.decode()
     assert text.count("BEGIN:VTODO") == 2 and text.count("BEGIN:VEVENT") == 1
     assert text.count("BEGIN:VALARM") == 3  # a reminder before each due day and before the window's end
+
+
+def test_a_date_right_before_its_report_verb_is_a_deadline() -> None:
+    from pipeline.parsing import duties
+
+    body = "请各县（市、区）民政局5月8日上报第一批名单，此后每月上报一次。"
+    found, _ = duties.extract(body, 0, ["各县（市、区）民政局"], issue_date=date(2025, 4, 20), year_hint=None)
+    assert [f.deadline.date for f in found if f.deadline.date] == ["2025-05-08"]
+
+
+def test_a_window_in_brackets_describes_the_report_not_its_deadline() -> None:
+    from pipeline.parsing import duties
+
+    body = "请将本地（2025年7月至11月）拟举办的赛事活动于7月20日下午5时前报送市体育局。"
+    found, _ = duties.extract(body, 0, [], issue_date=date(2025, 7, 1), year_hint=None)
+    assert [(f.deadline.date, f.deadline.start) for f in found] == [("2025-07-20T17:00", None)]

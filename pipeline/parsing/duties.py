@@ -23,7 +23,10 @@ from pipeline.parsing.references import book_spans, clause_spans
 from pipeline.when import Found, recurrence_label
 
 # Words that make a date a deadline: an inclusive last day, a limit, a window's end.
-_DEADLINE_TAIL_RE = re.compile(r"^\s*(?:前|之前|以前|为止|止|内|以内|截止|底前)")
+# A date right before its report verb is the day it is due: `5月5日上报第一期`.
+_DEADLINE_TAIL_RE = re.compile(r"^\s*(?:前|之前|以前|为止|止|内|以内|截止|底前|上报|报送|提交|报至)")
+# A window in brackets describes what is reported (`（2016年7月至11月）的活动…于7月15日前报送`), not when.
+_BRACKETS_RE = re.compile(r"（[^（）]*）|\([^()]*\)")
 _DEADLINE_WORDS_RE = re.compile(r"前|之前|以前|为止|止|内|截止|截至|底")
 _WINDOW_RE = re.compile(r"至|到|[-—～~]|起")
 # The cue before the time expression opens the requirement's text: `请于`, `请务必于`, `于`.
@@ -285,7 +288,12 @@ def extract(
     duties: list[FoundDuty] = []
     for sent in doc.sents:
         text, s0 = _sentence_text(sent)
-        in_sentence = [f for f in readings if s0 <= f.start and f.end <= s0 + len(text) and not _inside(books, f.start, f.end)]
+        brackets = [(s0 + m.start(), s0 + m.end()) for m in _BRACKETS_RE.finditer(text)]
+        in_sentence = [
+            f for f in readings
+            if s0 <= f.start and f.end <= s0 + len(text) and not _inside(books, f.start, f.end)
+            and not (f.when.kind == "range" and _inside(brackets, f.start, f.end))
+        ]  # fmt: skip
         obliged = _has_cue(sent, ("OBLIGATION", "ACTION"))
         taken = False
         covered_to = -1  # a sentence may hold several requirements (`…报送A，于12月20日前将B报送…`)
