@@ -13,7 +13,9 @@ through the same stages, and its documents keep the mail's routing record.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from models import FileResult, Issue, Page, Text
 from pipeline import __version__
@@ -23,6 +25,9 @@ from pipeline.parsing.parse import parse_slices
 from pipeline.text.provenance import page_of
 from pipeline.reading.read import read_file
 from pipeline.text.split import split_documents, text_lines
+
+if TYPE_CHECKING:
+    from pipeline.reading.mail import Part
 
 PARSER_VERSION = __version__
 
@@ -66,27 +71,20 @@ def parse_mail(path: Path, kind: str, *, engine: str = "auto") -> tuple[FileResu
     mail's routing record; a part that cannot be read is a problem naming it, and the rest go on.
     The Text returned is the last part's (callers of a mail use the documents' own spans)."""
     from pipeline.errors import GongwenError
-    from pipeline.reading.mail import mail_parts
 
     result = FileResult(file=str(path), kind=kind, parser_version=PARSER_VERSION)
     text = Text(raw="", text="", origin=[])
     with tempfile.TemporaryDirectory(prefix="gongwen-mail-") as folder:
-        for n, part in enumerate(mail_parts(path, kind), start=1):
-            where = f"{path}!/{part.name}"
-            if part.refusal:
-                result.problems.append(Issue(code="mail.part_refused", message=f"{where}: {part.refusal}", severity="error"))
-                continue
-            file = Path(folder) / f"part-{n}"
-            file.write_bytes(part.data)
+        for where, part, file in mail_files(path, kind, Path(folder), result):
             try:
                 sub, text = parse_file(file, engine=engine)
             except GongwenError as e:
                 result.problems.append(Issue(code="mail.part_unreadable", message=e.message.replace(str(file), where), severity="error"))
                 continue
             for doc in sub.documents:
-                doc.routing = part.routing
+                doc.routing = part.routing.model_copy(update={"attachment": where.removeprefix(f"{path}!/")}) if part.routing.attachment else part.routing
             result.documents += sub.documents
-            result.problems += [p.model_copy(update={"message": f"{part.name}: {p.message}"}) for p in sub.problems]
+            result.problems += [p.model_copy(update={"message": f"{where.removeprefix(f'{path}!/')}: {p.message}"}) for p in sub.problems]
             result.engine = result.engine or sub.engine
     if not result.documents:
         result.status = "needs_review"
@@ -94,3 +92,47 @@ def parse_mail(path: Path, kind: str, *, engine: str = "auto") -> tuple[FileResu
     elif any(p.severity == "error" for p in result.problems):
         result.status = "partial"
     return result, text
+
+
+def mail_files(path: Path, kind: str, folder: Path, result: FileResult) -> Iterator[tuple[str, Part, Path]]:
+    """Each readable part of a mail written to `folder` (a zip attachment: each of its members,
+    under the same bomb caps as an Office package), with the name it is known by; a part refused
+    is a problem in `result`."""
+    import zipfile
+
+    from pipeline.errors import InputError
+    from pipeline.reading.mail import MAX_ATTACHMENTS, mail_parts
+    from pipeline.reading.word import check_package
+
+    for n, part in enumerate(mail_parts(path, kind), start=1):
+        where = f"{path}!/{part.name}"
+        if part.refusal:
+            result.problems.append(Issue(code="mail.part_refused", message=f"{where}: {part.refusal}", severity="error"))
+            continue
+        file = folder / f"part-{n}"
+        file.write_bytes(part.data)
+        if not zipfile.is_zipfile(file) or sniff_or_none(file) is not None:
+            yield where, part, file
+            continue
+        try:
+            members = [m for m in check_package(file) if not m.is_dir()]
+            if len(members) > MAX_ATTACHMENTS:
+                raise InputError(f"{file}: a zip of {len(members)} members, over the limit of {MAX_ATTACHMENTS} for a mail attachment")
+        except InputError as e:
+            result.problems.append(Issue(code="mail.part_unreadable", message=e.message.replace(str(file), where), severity="error"))
+            continue
+        with zipfile.ZipFile(file) as z:
+            for i, member in enumerate(members, start=1):
+                inner = folder / f"part-{n}-{i}"
+                inner.write_bytes(z.read(member))
+                yield f"{where}!/{member.filename}", part, inner
+
+
+def sniff_or_none(file: Path) -> str | None:
+    from pipeline.errors import InputError
+    from pipeline.reading.sniff import sniff
+
+    try:
+        return sniff(file)
+    except InputError:
+        return None

@@ -195,6 +195,7 @@ def test_gongwen_ingest_opens_mail_attachments_zips_included(forms: dict[str, Pa
     assert records["page.html"]["routing"] is None and records["page.html"]["metadata"]["索引号"]
     for name in ("收文.eml!/晋民函〔2024〕169号.docx", "收文.eml!/附件.zip!/省厅通知.ofd"):
         assert records[name]["routing"]["sender"] == "省民政厅老龄工作处 <sxsmztllgzc@163.com>"
+        assert records[name]["routing"]["attachment"] == name.removeprefix("收文.eml!/")
         assert records[name]["routing"]["received"] == "2024-11-06T09:12:30+08:00"
     # a reparse keeps the routing: it is the file's, not the parse's
     subprocess.run([*GONGWEN, "reparse", "--all", "--db", str(db)], capture_output=True, text=True, timeout=300, check=True)
@@ -215,3 +216,15 @@ def test_an_ofd_page_that_is_only_a_scan_goes_to_ocr(tmp_path: Path):
     pages = list(loaded.pages)
     assert loaded.needs_ocr and isinstance(pages[-1], PageImage) and all(isinstance(p, Page) for p in pages[:-1])
     assert pages[-1].image.shape == (1754, 1240, 3) and pages[-1].dpi == 149.98
+
+
+def test_gongwen_parse_opens_a_zip_attached_to_a_mail(forms: dict[str, Path], tmp_path: Path):
+    import io
+    import zipfile
+
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as z:
+        z.writestr("省厅通知.ofd", forms["ofd"].read_bytes())
+    result, _ = parse_file(make_eml(tmp_path / "zip.eml", [("附件.zip", packed.getvalue())]))
+    assert [d.doc_number for d in result.documents] == ["晋民函〔2024〕169号"]
+    assert result.documents[0].routing.attachment == "附件.zip!/省厅通知.ofd"

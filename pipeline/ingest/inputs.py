@@ -187,7 +187,11 @@ def mail_inputs(path: Path, name: Name, kind: str) -> list[Input]:
         inputs = [Input(part_name, file, refusal=part.refusal)]
         if not part.refusal and readable_kind(file) is None and is_zip(file):
             inputs = archive_inputs(file, part_name)
-        out += [replace(item, routing=part.routing) for item in inputs]
+        for item in inputs:
+            routing = part.routing
+            if routing.attachment:  # a zip member's routing names it inside the zip: 附件.zip!/通知.ofd
+                routing = routing.model_copy(update={"attachment": item.name.text.removeprefix(f"{name.text}!/")})
+            out.append(replace(item, routing=routing))
     return out
 
 
