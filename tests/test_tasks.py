@@ -294,3 +294,11 @@ def test_a_window_in_brackets_describes_the_report_not_its_deadline() -> None:
     body = "请将本地（2025年7月至11月）拟举办的赛事活动于7月20日下午5时前报送市体育局。"
     found, _ = duties.extract(body, 0, [], issue_date=date(2025, 7, 1), year_hint=None)
     assert [(f.deadline.date, f.deadline.start) for f in found] == [("2025-07-20T17:00", None)]
+
+
+def test_handing_in_is_an_action_that_makes_a_dated_sentence_a_requirement() -> None:
+    from pipeline.parsing import duties
+
+    body = "9月10日前各学院将选课汇总表交教务处。"
+    found, _ = duties.extract(body, 0, [], issue_date=date(2025, 9, 1), year_hint=None)
+    assert [f.deadline.date for f in found] == ["2025-09-10"]

@@ -21,7 +21,7 @@ from spacy.tokens import Doc
 
 from pipeline import when  # `至少` makes a quota a duty: `每年至少新建或改造提升10个农村互助幸福院`.
 OBLIGATION_CUES = ["请", "请于", "须", "须于", "必须", "务必", "务必于", "要", "应", "应当", "应于", "需", "需要", "确保", "抓紧", "至少"]
-ACTION_VERBS = ["报送", "上报", "报", "报至", "提交", "反馈", "填报", "开展", "组织", "举办", "完成", "召开", "报告", "上传", "发送", "送", "报备", "备案"]
+ACTION_VERBS = ["报送", "上报", "报", "报至", "提交", "交", "送交", "反馈", "填报", "报名", "领取", "开展", "组织", "举办", "完成", "召开", "报告", "上传", "发送", "送", "报备", "备案"]
 # A paragraph break ends a sentence too: a heading has no full stop.
 SENTENCE_END = ["。", "！", "？", "!", "?", "\n"]
 
