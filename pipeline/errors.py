@@ -11,7 +11,9 @@ page is recorded as `models.Issue` data and the run goes on.
     ├── EngineError              exit 5   an OCR engine crashed, hung past its timeout or answered garbage
     ├── StoreError               exit 7   the database cannot be opened or written
     ├── CalendarError            exit 8   a calendar file failed its check, or a CalDAV server refused or is unreachable
-    └── FindingsError            exit 9   `gongwen audit` ran and found a finding of error severity
+    ├── FindingsError            exit 9   `gongwen audit` ran and found a finding of error severity
+    └── ClusterError             exit 10  the Dask scheduler cannot be reached, or went away mid-batch
+                                          (`ingest --cluster`; a rerun finishes the batch)
 
 Exit code 2 is a usage error (typer's own), 130 an interrupt.
 Every message names the file it is about and, where one exists, the fix.
@@ -31,6 +33,7 @@ class ExitCode(IntEnum):
     store = 7
     calendar = 8
     findings = 9
+    cluster = 10
     interrupted = 130
 
 
@@ -86,3 +89,7 @@ class FindingsError(GongwenError):
     """`gongwen audit` found a finding of error severity: the run worked, the archive did not pass."""
 
     exit_code = ExitCode.findings
+
+
+class ClusterError(GongwenError):
+    exit_code = ExitCode.cluster

@@ -114,13 +114,21 @@ def ingest(
     timeout: Annotated[float, typer.Option("--timeout", min=1, help="Wall seconds one file may take before it is rejected.")] = 900.0,
     memory_mb: Annotated[int, typer.Option("--memory", min=256, help="Address space (MB) one worker may map before the file is rejected.")] = 4096,
     retry_rejected: Annotated[bool, typer.Option("--retry-rejected", help="Read files rejected by an earlier run again.")] = False,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            envvar="GONGWEN_DASK_SCHEDULER",
+            help="Parse on a Dask cluster: its scheduler (tcp://HOST:8786), or local:N for N worker processes here. --workers is then the cluster's.",
+        ),
+    ] = None,
     verbose: VerboseOption = False,
 ) -> None:
     """Store every notice under PATHS once. One JSON line per input on stdout:
     {"file", "status", "reason", "documents"}, status one of done, partial, needs_review,
     duplicate, rejected (copied to the quarantine folder beside the database, with a note)
     or deferred (a passing problem: run again). Exit code 0, or that of the first deferral
-    (4 missing dependency, 5 OCR engine, 7 store)."""
+    (4 missing dependency, 5 OCR engine, 7 store, 10 the cluster's scheduler gone)."""
     from pipeline import ingest as batch
     quarantine = batch.quarantine_folder(db)
     skip = [db, Path(f"{db}-wal"), Path(f"{db}-shm"), Path(f"{db}-journal"), quarantine]
@@ -132,6 +140,7 @@ def ingest(
         timeout=timeout,
         memory_mb=memory_mb,
         retry_rejected=retry_rejected,
+        cluster=cluster or None,
     )
     with _opened(db, create=True) as conn, _progress() as progress:
         task = progress.add_task("ingest", total=len(inputs), pages=0)

@@ -2,6 +2,7 @@
 
     inputs      walking folders, zip members under caps, hashing: paths to Inputs
     workers     the process pool: limits (memory, time), a file parsed per request
+    cluster     the same, on a Dask cluster's workers (`--cluster`): files out as bytes, parses back
     batch       statuses, quarantine, the summary: Inputs to Outcomes, the only writer
 
 The names below are what `gongwen ingest`, `gongwen reparse` and the desk's uploads call.

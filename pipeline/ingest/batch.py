@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from sqlite3 import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline import store
 from pipeline.errors import ExitCode, InputError, StoreError
@@ -46,7 +46,12 @@ from pipeline.ingest.workers import Failure, Job, Options, Parsed, Reply, Worker
 from pipeline.store import Name, Verdict
 from pipeline.store.schema import now
 
+if TYPE_CHECKING:
+    from pipeline.ingest.cluster import ClusterPool
+
 QUARANTINE_MAX_BYTES = 256 << 20  # larger rejected files get a note but no copy
+# A deferral with one of these codes halts the batch: every later file would fail the same way.
+HALTING = {ExitCode.store: "the store", ExitCode.cluster: "the cluster"}
 
 
 def quarantine_folder(db: Path) -> Path:
@@ -109,8 +114,9 @@ def ingest(inputs: Sequence[Input], conn: Connection, options: Options, report: 
     """Run the batch: each input is hashed, skipped if stored, parsed in a worker, stored.
 
     Same bytes twice in one batch are parsed once; the second waits for the first's outcome.
-    Once the store fails (a full disk, a lock held past the busy timeout), the inputs not yet
-    started are deferred untried: each would fail the same way after costing a parse.
+    Once the store fails (a full disk, a lock held past the busy timeout) or the cluster is lost
+    (its scheduler gone), the inputs not yet started are deferred untried: each would fail the
+    same way after costing a parse.
     """
     outcomes: list[Outcome] = []
     twins: dict[str, list[Job]] = {}  # sha256 in a worker -> later inputs with the same bytes
@@ -120,10 +126,11 @@ def ingest(inputs: Sequence[Input], conn: Connection, options: Options, report: 
     def finish(outcome: Outcome) -> None:
         outcomes.append(outcome)
         report(outcome)
-        if outcome.status == "deferred" and outcome.exit_code == ExitCode.store and not halted:
-            halted.append(Failure("deferred", f"not tried: the store failed earlier in this batch ({outcome.reason})", exit_code=ExitCode.store))
+        if outcome.status == "deferred" and outcome.exit_code in HALTING and not halted:
+            what = HALTING[ExitCode(outcome.exit_code)]
+            halted.append(Failure("deferred", f"not tried: {what} failed earlier in this batch ({outcome.reason})", exit_code=outcome.exit_code))
 
-    with tempfile.TemporaryDirectory(prefix="gongwen-ingest-") as tmp, WorkerPool(options, Path(tmp)) as pool:
+    with tempfile.TemporaryDirectory(prefix="gongwen-ingest-") as tmp, open_pool(options, Path(tmp)) as pool:
         queue = deque(enumerate(inputs))
         try:
             while queue or pool.busy():
@@ -145,6 +152,15 @@ def ingest(inputs: Sequence[Input], conn: Connection, options: Options, report: 
         finally:
             close_archives(archives)
     return outcomes
+
+
+def open_pool(options: Options, folder: Path) -> WorkerPool | ClusterPool:
+    """The cluster's workers when `options.cluster` names one, else worker processes here."""
+    if options.cluster:
+        from pipeline.ingest.cluster import ClusterPool  # dask loads only for a cluster run
+
+        return ClusterPool(options, folder)
+    return WorkerPool(options, folder)
 
 
 def prepare(item: Input, conn: Connection, options: Options, scratch: Path, archives: dict[Path, zipfile.ZipFile]) -> Job | Outcome:

@@ -53,6 +53,8 @@ class Options:
     timeout: float = 900.0
     memory_mb: int = 4096
     retry_rejected: bool = False
+    cluster: str | None = None  # a Dask scheduler address or local:N (pipeline.ingest.cluster)
+    ocr_threads: int | None = None  # a worker's OCR threads; None: its share of this machine's cores
 
 
 
@@ -103,7 +105,8 @@ class Worker:
         self.log = log
         env = {**os.environ, "MALLOC_ARENA_MAX": "2"}  # glibc maps 64 MiB per thread arena: address space RLIMIT_AS counts
         # each worker's OCR takes its share of the cores: processes scale, contending threads do not
-        env.setdefault(THREADS_VARIABLE, str(max(1, ocr_threads() // max(1, options.workers))))
+        # (on a cluster the client works out each worker's share of its own machine: ocr_threads)
+        env.setdefault(THREADS_VARIABLE, str(options.ocr_threads or max(1, ocr_threads() // max(1, options.workers))))
         with log.open("ab") as err:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "pipeline.ingest", "--worker", "--memory-mb", str(options.memory_mb)],
@@ -217,6 +220,8 @@ class WorkerPool:
         return sum(1 for w in self.workers if w.job is not None)
 
     def submit(self, job: Job) -> None:
+        for idle in [w for w in self.workers if w.job is None and w.proc.poll() is not None]:
+            self.retire(idle)  # died between files (killed from outside): not this file's doing
         worker = next((w for w in self.workers if w.job is None), None)
         if worker is None:
             worker = self.start()
