@@ -59,8 +59,9 @@ def test_when_reads_one_phrase_and_json_lines():
     lines = '{"phrase": "每月5日前报送", "issue_date": "2024-03-01"}\n{"phrase": "自印发之日起30日内", "issue_date": "2024-11-12"}\n'
     batch = runner.invoke(app, ["when", "-"], input=lines)
     results = [json.loads(line) for line in batch.stdout.splitlines()]
-    assert [r["kind"] for r in results] == ["recurring", "date"]
-    assert results[1]["end"] == "2024-12-12"
+    # 自印发之日起30日内 opens on the issue date: a window, not a bare due date.
+    assert [r["kind"] for r in results] == ["recurring", "range"]
+    assert (results[1]["start"], results[1]["end"]) == ("2024-11-12", "2024-12-12")
 
 
 def test_when_batch_reports_a_bad_line_and_keeps_the_rest():
