@@ -1,5 +1,7 @@
 """Shared test fixtures."""
 
+import importlib.util
+import json
 import os
 import shutil
 import stat
@@ -112,3 +114,28 @@ def fake_tesseract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
     yield install
     get_engine.cache_clear()
+
+
+REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "real"
+
+
+@pytest.fixture(scope="session")
+def real_tally():
+    """The real notices in ../shared/real parsed once and scored in place by that folder's own
+    score.py: (tally, misses). The texts are never copied here; without the folder the tests skip."""
+    if not (REAL / "score.py").exists():
+        pytest.skip(f"{REAL} is absent: the real notices are scored only where ../shared/real is checked out")
+    from pipeline.run import parse_file
+
+    spec = importlib.util.spec_from_file_location("real_score", REAL / "score.py")
+    assert spec and spec.loader
+    score = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(score)
+    t, misses = score.Tally(), []
+    for path in sorted(REAL.glob("[0-9][0-9].txt")):
+        label = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        result, _ = parse_file(path)
+        docs = result.model_dump(mode="json")["documents"]
+        for gold in label.get("documents", [label]):
+            score.score_one(gold, docs, t, misses, path.name)
+    return t, misses
