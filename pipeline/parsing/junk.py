@@ -12,22 +12,9 @@ page in traditional characters is read the same way; values keep the characters 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from pipeline.parsing.docnumber import DOCNUMBER_RE
-
-
-@lru_cache(maxsize=1)
-def _t2s():  # opencc reads its dictionaries: load on first use, not at import
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
-@lru_cache(maxsize=4096)
-def _simple_char(ch: str) -> str:
-    out = _t2s().convert(ch)
-    return out if len(out) == 1 else ch
+from pipeline.when.folding import simplified_char
 
 
 def simplified(text: str) -> str:
@@ -35,7 +22,7 @@ def simplified(text: str) -> str:
     the simplified form is an index into the printed one."""
     if text.isascii():
         return text
-    return "".join(_simple_char(ch) if ord(ch) >= 0x3400 else ch for ch in text)
+    return "".join(simplified_char(ch) if ord(ch) >= 0x3400 else ch for ch in text)
 
 
 # The site's navigation: `当前位置：首页 > …`, `您的位置: 首页 » 法律资料网 »`, `首页〉〉政府信息公开`.

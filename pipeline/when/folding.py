@@ -50,7 +50,7 @@ def _t2s_converter():  # opencc reads its dictionaries: load on first use, not a
 
 
 @lru_cache(maxsize=4096)
-def _simplified(ch: str) -> str:
+def simplified_char(ch: str) -> str:
     """Traditional → simplified for one character (報→报, 個→个); keeps 1:1 offsets."""
     converted = _t2s_converter().convert(ch)
     return converted if len(converted) == 1 else ch
@@ -62,7 +62,7 @@ def _fold_char(ch: str) -> str:
     if 0xFF01 <= code <= 0xFF5E:  # full-width ASCII (１１月, （, ：, ～)
         return chr(code - 0xFEE0)
     if code >= 0x3400:
-        return _simplified(ch)
+        return simplified_char(ch)
     return ch
 
 
