@@ -206,26 +206,49 @@ def title_in_line(ln: TextLine) -> TitleFound | None:
     return found
 
 
+# A place standing alone as the title's subject on its own line: `达州市达川区石桥镇` above
+# `关于…的通知` (the township's government speaks by the township's name).
+_PLACE_LINE_RE = re.compile(r"^[\u4e00-\u9fff]{2,20}(?:省|自治区|市|自治州|州|盟|地区|县|自治县|区|旗|镇|乡|街道)$")
+
+
+def _opens_title(first: str, second: str) -> bool:
+    """A line a broken title may start with: 转发/印发, a `关于` line, or the issuer's name (an
+    agency, or a place) on a line of its own when the next line carries the `关于`."""
+    simple = simplified(first)
+    if simple.startswith(("转发", "印发")) or "关于" in simple:
+        return True
+    names = len(first) <= 30 and (bool(ORG_SUFFIX_RE.search(first)) or bool(_PLACE_LINE_RE.match(simple)))
+    return names and simplified(second).lstrip().startswith("关于")
+
+
 def _joined_title(lines: list[TextLine], i: int, stop: int, skip: set[int]) -> TitleFound | None:
-    """A title broken over two to four lines: an issuer line or a `关于…` line, then the rest."""
-    first = lines[i].text.strip()
+    """A title broken over two to four lines: an issuer line or a `关于…` line, then the rest;
+    the last line may carry the 文号 in brackets (`…的通知（津经信消费〔2011〕14号）`)."""
+    lead, _ = _core(lines[i].text)
+    first = lines[i].text[lead:].strip()
     if not first or _SENTENCE_RE.search(first) or first.endswith(("：", ":")) or _TYPE_END_RE.search(simplified(first)):
         return None
-    simple = simplified(first)
-    opens = simple.startswith(("转发", "印发")) or "关于" in simple or (len(first) <= 30 and bool(ORG_SUFFIX_RE.search(first)))
-    if not opens:
+    if i + 1 >= stop or not _opens_title(first, lines[i + 1].text):
         return None
-    parts = [lines[i]]
+    pieces = [first]
     for j in range(i + 1, min(i + 4, stop)):
         t = lines[j].text.strip()
         if j in skip or not t or is_chrome(t) or _SENTENCE_RE.search(t) or t.endswith(("：", ":")) or len(t) > 60:
             return None
-        parts.append(lines[j])
-        text = "".join(p.text.strip() for p in parts)
+        bracket = _bracketed(lines[j])
+        end = lines[j].end
+        if bracket and bracket.at > 0:
+            end = lines[j].start + bracket.at
+            t = lines[j].text[: bracket.at].strip()
+        pieces.append(t)
+        text = "".join(pieces)
         if _TYPE_END_RE.search(simplified(t)):
             if not is_title(text) or "关于" not in simplified(text) and not simplified(first).startswith(("转发", "印发")):
                 return None
-            return TitleFound(first=i, last=j, start=parts[0].start, end=parts[-1].end, text=text)
+            found = TitleFound(first=i, last=j, start=lines[i].start + lines[i].text.index(first), end=end, text=text)
+            if bracket and bracket.at > 0:
+                found.number, found.date, found.date_offset = bracket.number, bracket.date, bracket.date_offset
+            return found
     return None
 
 

@@ -97,6 +97,7 @@ class _Geometry:
     right: float
     char: float  # a Chinese character's advance, in pixels
     height: float  # a body line's box height
+    gap: float | None = None  # the usual white between two lines of a paragraph, in pixels
 
     def wrapped(self, box: Box, next_word: float) -> bool:
         """The next word (in characters) would not have fitted after this line."""
@@ -104,6 +105,14 @@ class _Geometry:
 
     def indented(self, box: Box) -> bool:
         return box.x0 >= self.left + 1.2 * self.char
+
+    def blank_between(self, upper: Box, lower: Box) -> bool:
+        """A blank line stands between the two: the 标题 and the 主送机关 (§7.3.3 puts the 主送 one
+        line below the title), or any two elements set apart. A wrapped line follows the one
+        above at the usual gap; a skipped line adds a line's pitch, so half of one is the cut."""
+        if self.gap is None:
+            return False
+        return lower.y0 - upper.y1 > self.gap + 0.5 * (self.height + self.gap)
 
     def large(self, box: Box) -> bool:
         """Set in a larger type than the body: the 发文机关标志 and its 文件."""
@@ -129,12 +138,21 @@ def _page_geometry(lines: list[Line]) -> _Geometry | None:
     rights = sorted(
         b.x1 for ln, b in zip(body, boxes) if (b.x1 - b.x0) >= 0.6 * span and HAN_RE.match(ln.text[-1])
     ) or sorted(b.x1 for b in boxes)
+    height = median(b.y1 - b.y0 for b in boxes)
     return _Geometry(
         left=lefts[len(lefts) // 10],
         right=rights[len(rights) // 2],
         char=char,
-        height=median(b.y1 - b.y0 for b in boxes),
+        height=height,
+        gap=_usual_gap([ln.box for ln in lines if ln.box is not None], height),
     )
+
+
+def _usual_gap(boxes: list[Box], height: float) -> float | None:
+    """The median white between a line and the next one below it, among lines that follow at
+    less than two lines' height (a blank line or a figure is not the usual gap)."""
+    gaps = [b.y0 - a.y1 for a, b in zip(boxes, boxes[1:]) if 0 <= b.y0 - a.y1 < 2 * height]
+    return median(gaps) if len(gaps) >= 3 else None
 
 
 # A field whose value went to the next line: `（联系人：宋晓丽，联系电话：` / `0357-2011234）`.
@@ -173,6 +191,8 @@ def _joins(prev: Line, nxt: Line, geo: dict[int, _Geometry | None], unwrapped: f
     if prev.box is not None and nxt.box is not None and g is not None:
         if g.large(prev.box) or g.large(nxt.box):
             return None  # the mark is spread across the line (分散对齐) but never continues
+        if prev.page == nxt.page and g.blank_between(prev.box, nxt.box):
+            return None
         if g.indented(nxt.box):
             # A new paragraph is indented (§5.2.1); an 附件说明 item's next line hangs under
             # its name, deeper than the `附件：` line it continues (§7.3.4).

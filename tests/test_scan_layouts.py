@@ -1,0 +1,119 @@
+"""Head layouts as a phone scan of a printed notice gives them: lines with boxes.
+
+A printed title is broken where the 版心 ends (GB/T 9704 §7.3.2: 2号 type, a few lines, the
+issuer's name often on a line of its own), the 主送机关 stands one blank line below it (§7.3.3),
+and a 文号 printed in brackets after a title (as web pages print it) ends up on the title's last
+line. Each test lays out lines written for the rule, with boxes where a 2-core scan at 200 dpi
+puts them.
+"""
+
+from models import Box, Document, Line, Page
+from pipeline.run import parse_pages
+
+LEFT, RIGHT = 220.0, 1450.0
+BODY_H, PITCH = 47.0, 80.0  # a 3号 body line's box and the distance from one line's top to the next
+TITLE_H, TITLE_PITCH = 60.0, 80.0
+
+
+def _page(rows: list[tuple[str, float, float, float, float]]) -> Page:
+    """rows: (text, x0, y0, x1, height)."""
+    return Page(
+        number=1,
+        source="ocr",
+        width=1654,
+        height=2339,
+        lines=[Line(text=t, box=Box(x0=x0, y0=y0, x1=x1, y1=y0 + h)) for t, x0, y0, x1, h in rows],
+    )
+
+
+def _body(texts: list[str], top: float, indent_first: bool = True) -> list[tuple[str, float, float, float, float]]:
+    rows = []
+    for k, t in enumerate(texts):
+        x0 = LEFT + (90 if indent_first and k == 0 else 0)
+        rows.append((t, x0, top + k * PITCH, min(RIGHT, x0 + 44 * len(t)), BODY_H))
+    return rows
+
+
+def _parse(rows) -> Document:
+    result, _ = parse_pages([_page(rows)], file="scan.pdf", kind="pdf", engine="rapidocr")
+    assert len(result.documents) == 1
+    return result.documents[0]
+
+
+PARAGRAPH = [
+    "为做好今冬明春森林防火工作，切实保护森林资源和人民群众生命",
+    "财产安全，经研究，决定在全县开展森林防火隐患排查整治，现将",
+    "有关事项通知如下。",
+]
+ASK = ["请各单位于12月20日前将排查情况报县应急管理局。"]
+
+
+def test_the_title_does_not_run_into_the_recipients_one_blank_line_below_it():
+    # Both title lines are full (a long 2号 title reaches the margins), so only the blank line
+    # under the title tells that the 主送机关 starts a new element.
+    rows = [
+        ("关于在全县范围内开展森林防火隐患排查整治和宣传", 216, 390, 1444, TITLE_H),
+        ("教育活动切实保护全县森林资源和群众安全的通知", 216, 390 + TITLE_PITCH, 1444, TITLE_H),
+        ("各乡镇人民政府，县直各有关单位，县森林防火指挥部各成员单", LEFT, 636, 1450, BODY_H),
+        ("位：", LEFT, 636 + PITCH, 300, BODY_H),
+    ]
+    rows += _body(PARAGRAPH, 636 + 2 * PITCH) + _body(ASK, 636 + 5 * PITCH)
+    doc = _parse(rows)
+    assert doc.title == "关于在全县范围内开展森林防火隐患排查整治和宣传教育活动切实保护全县森林资源和群众安全的通知"
+    assert "各乡镇人民政府" in doc.recipients
+
+
+def test_a_title_whose_issuer_stands_on_its_own_line_keeps_it():
+    rows = [
+        ("平陆县人民政府办公室", 560, 300, 1100, TITLE_H),
+        ("关于开展森林防火隐患排查整治的通知", 380, 300 + TITLE_PITCH, 1280, TITLE_H),
+        ("各乡镇人民政府，县直各有关单位：", LEFT, 560, 1000, BODY_H),
+    ]
+    rows += _body(PARAGRAPH, 560 + PITCH) + _body(ASK, 560 + 4 * PITCH)
+    doc = _parse(rows)
+    assert doc.title == "平陆县人民政府办公室关于开展森林防火隐患排查整治的通知"
+
+
+def test_a_township_named_alone_above_the_title_is_the_titles_subject():
+    rows = [
+        ("芮城县陌南镇", 660, 300, 1000, TITLE_H),
+        ("关于开展森林防火隐患排查整治和宣传", 216, 300 + TITLE_PITCH, 1444, TITLE_H),
+        ("教育活动的通知", 640, 300 + 2 * TITLE_PITCH, 1020, TITLE_H),
+        ("各村（社区）、镇直各单位：", LEFT, 640, 900, BODY_H),
+    ]
+    rows += _body(PARAGRAPH, 640 + PITCH) + _body(ASK, 640 + 4 * PITCH)
+    doc = _parse(rows)
+    assert doc.title == "芮城县陌南镇关于开展森林防火隐患排查整治和宣传教育活动的通知"
+
+
+def test_a_place_name_above_a_line_that_is_no_title_starts_nothing():
+    rows = [
+        ("芮城县陌南镇", 660, 300, 1000, TITLE_H),
+        ("森林防火宣传月活动安排", 500, 300 + TITLE_PITCH, 1100, TITLE_H),
+        ("各村（社区）、镇直各单位：", LEFT, 640, 900, BODY_H),
+    ]
+    rows += _body(PARAGRAPH, 640 + PITCH) + _body(ASK, 640 + 4 * PITCH)
+    assert _parse(rows).title is None
+
+
+def test_a_broken_title_whose_last_line_carries_the_bracketed_number():
+    rows = [
+        ("转发省应急厅关于做好冬春季森林“防火”、", 216, 300, 1444, TITLE_H),
+        ("“防灾”宣传工作的", 560, 300 + TITLE_PITCH, 1100, TITLE_H),
+        ("通知（运应急函〔2024〕37号）", 500, 300 + 2 * TITLE_PITCH, 1160, TITLE_H),
+        ("各县（市、区）应急管理局：", LEFT, 640, 900, BODY_H),
+    ]
+    rows += _body(PARAGRAPH, 640 + PITCH) + _body(ASK, 640 + 4 * PITCH)
+    doc = _parse(rows)
+    assert doc.title == "转发省应急厅关于做好冬春季森林“防火”、“防灾”宣传工作的通知"
+    assert doc.doc_number == "运应急函〔2024〕37号"
+
+
+def test_a_site_tag_before_a_broken_title_is_not_part_of_it():
+    rows = [
+        ("[运城]市应急管理局办公室转发省应急厅关于做好冬春季", 216, 300, 1444, TITLE_H),
+        ("森林防火宣传工作的通知", 560, 300 + TITLE_PITCH, 1100, TITLE_H),
+        ("各县（市、区）应急管理局：", LEFT, 640, 900, BODY_H),
+    ]
+    rows += _body(PARAGRAPH, 640 + PITCH) + _body(ASK, 640 + 4 * PITCH)
+    assert _parse(rows).title == "市应急管理局办公室转发省应急厅关于做好冬春季森林防火宣传工作的通知"
