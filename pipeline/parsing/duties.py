@@ -219,7 +219,16 @@ def _is_deadline_shaped(found: Found, sentence: str, local_end: int) -> bool:
     if kind == "range":
         # A window (`10月9日至10月15日`), not a named period (`国庆节` is a range too).
         return bool(_WINDOW_RE.search(found.phrase))
-    return bool(_DEADLINE_WORDS_RE.search(found.phrase) or _DEADLINE_TAIL_RE.match(sentence[local_end:]))
+    return bool(
+        _DEADLINE_WORDS_RE.search(found.phrase)
+        or _DEADLINE_TAIL_RE.match(sentence[local_end:])
+        or _ASSIGNEE_ACTS_RE.match(sentence[local_end:])
+    )
+
+
+# A date followed at once by the recipients who must act and the act, as schedules list them
+# (`6月5日—15日各系（部）预订教材`, `7月16、17日各单位领取证书`): the date is when they do it.
+_ASSIGNEE_ACTS_RE = re.compile(r"^\s*各[\u4e00-\u9fff]{1,10}?(?:[（(][^（）()]{1,8}[）)])?(?:要|须|应)?(?:领取|报送|上报|提交|报名|预订|完成|填报|交|报)")
 
 
 # What joins the dates of one requirement: 5月底和8月底前, 6月15日、9月15日前, 7月16、17日
@@ -242,13 +251,48 @@ def _shaped_with_lists(readings: list[Found], text: str, s0: int) -> list[bool]:
     return shaped
 
 
-def _another_date(first: FoundDeadline, found: Found) -> FoundDeadline:
-    """The same requirement due on another date of its list."""
+# `，请` opens the recipients' own requirement inside a longer sentence.
+_REQUEST_RE = re.compile(r"[，；,;]\s*请")
+
+
+def _superseded_by_request(readings: list[Found], shaped: list[bool], text: str, s0: int) -> list[bool]:
+    """A date stated before `，请…` is context when the request gives its own date: a forwarding
+    level quotes the upstream's deadline and sets its recipients an earlier one (`省厅规定截止
+    时间为11月7日，请各县（市、区）在11月6日前…`); only the request's date is theirs.  A date
+    before the request's is a requirement of its own and stays."""
+    cuts = [m.start() for m in _REQUEST_RE.finditer(text)]
+    if not cuts:
+        return shaped
+    out = list(shaped)
+    for k, found in enumerate(readings):
+        local = found.end - s0
+        later = [c for c in cuts if c >= local]
+        if not later:
+            continue
+        ends = [f.when.end for f in readings if f.start - s0 > later[0] and f.when.end and f.when.kind == "date"]
+        mine = found.when.end
+        if ends and mine and min(ends)[:10] <= mine[:10] and "请" not in text[: found.start - s0].split("，")[-1]:
+            out[k] = False  # the upstream's later date; two dates of two requests are both kept
+    return out
+
+
+def _next_day(before: Found, after: Found) -> bool:
+    """Two dates of a list that are consecutive days, neither with a deadline word."""
+    a, b = before.when, after.when
+    if a.kind != "date" or b.kind != "date" or not a.end or not b.end or a.start or b.start:
+        return False
+    if _DEADLINE_WORDS_RE.search(before.phrase + after.phrase):
+        return False
+    return (date.fromisoformat(b.end[:10]) - date.fromisoformat(a.end[:10])).days == 1
+
+
+def _another_date(first: FoundDeadline, found: Found, *, start: str | None = None) -> FoundDeadline:
+    """The same requirement due on another date of its list (or, with `start`, a window to it)."""
     w = found.when
     deadline = first.deadline.model_copy(
         update={
             "date": w.end if w.kind in ("date", "range") else None,
-            "start": w.start if w.kind == "range" else None,
+            "start": start or (w.start if w.kind == "range" else None),
             "date_note": "; ".join(w.notes) or None,
             "confidence": w.confidence,
         }
@@ -298,10 +342,16 @@ def extract(
         taken = False
         covered_to = -1  # a sentence may hold several requirements (`…报送A，于12月20日前将B报送…`)
         shaped = _shaped_with_lists(in_sentence, text, s0)
+        shaped = _superseded_by_request(in_sentence, shaped, text, s0)
         previous: tuple[Found, FoundDeadline] | None = None
         for found, is_shaped in zip(in_sentence, shaped, strict=True):
             local_start, local_end = found.start - s0, found.end - s0
             if previous is not None and is_shaped and _listed(text, previous[0], found, s0):
+                if _next_day(previous[0], found) and deadlines and deadlines[-1] is previous[1]:
+                    # 7月16、17日各系领取: two days running with no 前 are one window, due on the last
+                    deadlines[-1] = _another_date(previous[1], found, start=previous[0].when.end)
+                    previous = (found, deadlines[-1])
+                    continue
                 # 分别于5月底和8月底前报送: one requirement, a task per date (each its own reminder)
                 deadlines.append(_another_date(previous[1], found))
                 previous = (found, previous[1])

@@ -26,7 +26,8 @@ from pipeline.parsing.agencies import (
     split_issuers,
 )
 from pipeline.parsing.closing import MAIN_TO_RE, read_closing
-from pipeline.parsing.docnumber import canonical
+from pipeline.parsing.deadline_tables import table_deadlines
+from pipeline.parsing.docnumber import canonical, parse_line
 from pipeline.parsing.head import Cursor, read_head
 from pipeline.parsing.junk import simplified
 from pipeline.parsing.layout import date_line
@@ -111,8 +112,12 @@ def _body_analysis(cur: Cursor, first: int, last: int) -> None:
     body_end = cur.lines[last - 1].end
     body = cur.text.text[body_start:body_end]
     issue = date.fromisoformat(doc.issue_date) if doc.issue_date else None
-    year_hint = doc.doc_number_parts.year if doc.doc_number_parts else None
+    fwd = references.forwards(doc.title, body, body_start)
+    year_hint = doc.doc_number_parts.year if doc.doc_number_parts else _forwarded_year(fwd)
     found_deadlines, found_duties = duties.extract(body, body_start, doc.recipients, issue_date=issue, year_hint=year_hint)
+    # Rows of a 报送时间 column, in the body or in an attachment printed after the notice.
+    tables = table_deadlines(cur.lines[first:], doc.recipients, issue_date=issue, year_hint=year_hint)
+    found_deadlines += [t for t in tables if not any(t.start < f.end and f.start < t.end for f in found_deadlines)]
     for fd in found_deadlines:
         fd.deadline.text = printed(cur.text, fd.start, fd.end)
         where = locate(cur.text, cur.pages, fd.start, fd.end)
@@ -122,7 +127,6 @@ def _body_analysis(cur: Cursor, first: int, last: int) -> None:
     for duty in found_duties:
         doc.provenance[f"ongoing_duties[{len(doc.ongoing_duties)}]"] = locate(cur.text, cur.pages, duty.start, duty.end)
         doc.ongoing_duties.append(duty.text)
-    fwd = references.forwards(doc.title, body, body_start)
     replies = references.received(body, body_start, doc.recipients)
     cited = replies + references.cites(body, body_start, [r.ref.title or "" for r in fwd + replies])
     for ref in fwd + cited:
@@ -132,6 +136,16 @@ def _body_analysis(cur: Cursor, first: int, last: int) -> None:
         elif "title" in doc.provenance:
             doc.provenance[key] = doc.provenance["title"]
         doc.upstream.append(ref.ref)
+
+
+def _forwarded_year(forwarded: list[references.FoundReference]) -> int | None:
+    """The year of the newest notice this one forwards, for a notice with neither a 成文日期 nor a
+    文号 of its own (a copy from a web page that lost both): a notice is forwarded down within
+    weeks of its issue, so the forwarding notice's yearless dates (`10月31日前`) fall in that
+    year far more often than in any later one.  The engine still marks them as read from a 文号."""
+    years = [number.parts.year for ref in forwarded if ref.ref.doc_number
+             for number in [parse_line(ref.ref.doc_number)] if number is not None]  # fmt: skip
+    return max(years, default=None)
 
 
 def _contacts(cur: Cursor, first: int, last: int) -> None:
