@@ -117,3 +117,37 @@ def test_a_site_tag_before_a_broken_title_is_not_part_of_it():
     ]
     rows += _body(PARAGRAPH, 640 + PITCH) + _body(ASK, 640 + 4 * PITCH)
     assert _parse(rows).title == "市应急管理局办公室转发省应急厅关于做好冬春季森林防火宣传工作的通知"
+
+
+def _attachment_rows(continuation_x0: float) -> list[tuple[str, float, float, float, float]]:
+    rows = [
+        ("平陆县人民政府办公室关于开展森林防火隐患排查整治的通知", 380, 300, 1280, TITLE_H),
+        ("各乡镇人民政府，县直各有关单位：", LEFT, 460, 1000, BODY_H),
+    ]
+    rows += _body(PARAGRAPH, 460 + PITCH) + _body(ASK, 460 + 4 * PITCH)
+    rows += [
+        ("附件：运城市应急管理局关于做好冬春季森林防火隐患排查", 310, 460 + 6 * PITCH, 1446, BODY_H),
+        ("整治工作的通知", continuation_x0, 460 + 7 * PITCH, continuation_x0 + 308, BODY_H),
+        ("平陆县人民政府办公室", 960, 460 + 9 * PITCH, 1370, BODY_H),
+        ("2024年11月20日", 1050, 460 + 10 * PITCH, 1360, BODY_H),
+    ]
+    return rows
+
+
+def test_an_attachment_name_wrapped_under_its_first_character_goes_on():
+    # GB/T 9704 §7.3.4: the wrapped name aligns with its first character, after `附件：`
+    doc = _parse(_attachment_rows(310 + 3 * 44))
+    assert doc.attachments == ["运城市应急管理局关于做好冬春季森林防火隐患排查整治工作的通知"]
+
+
+def test_an_attachment_name_wrapped_under_the_word_attachment_goes_on_when_the_line_was_full():
+    doc = _parse(_attachment_rows(312))
+    assert doc.attachments == ["运城市应急管理局关于做好冬春季森林防火隐患排查整治工作的通知"]
+
+
+def test_a_short_attachment_line_does_not_swallow_the_paragraph_under_it():
+    rows = _attachment_rows(312)
+    rows[-4] = ("附件：森林防火隐患排查表", 310, rows[-4][2], 860, BODY_H)
+    rows[-3] = ("请各单位认真填写。", 310, rows[-3][2], 700, BODY_H)
+    doc = _parse(rows)
+    assert doc.attachments == ["森林防火隐患排查表"]

@@ -196,12 +196,17 @@ def _joins(prev: Line, nxt: Line, geo: dict[int, _Geometry | None], unwrapped: f
         if g.indented(nxt.box):
             # A new paragraph is indented (§5.2.1); an 附件说明 item's next line hangs under
             # its name, deeper than the `附件：` line it continues (§7.3.4).
-            hanging = (
-                prev.text.startswith("附件")
-                and prev.head is not None
-                and prev.head.x0 + 1.5 * g.char < nxt.box.x0 < prev.head.x0 + 6 * g.char
+            attachment = prev.text.startswith("附件") and prev.head is not None and not _ends_element(a)
+            hanging = attachment and prev.head.x0 + 1.5 * g.char < nxt.box.x0 < prev.head.x0 + 6 * g.char
+            # Word templates often wrap the name under `附件` itself rather than under the name's
+            # first character: then only a full line above says the name goes on.
+            flush = (
+                attachment
+                and prev.box is not None
+                and abs(nxt.box.x0 - prev.head.x0) < 0.6 * g.char
+                and g.wrapped(prev.box, _next_word(b))
             )
-            return "" if hanging and not _ends_element(a) else None
+            return "" if hanging or flush else None
         if _ends_element(a):
             return None
         # The printed width says whether the line was full; the box says so too, when the
