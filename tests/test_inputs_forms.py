@@ -121,6 +121,20 @@ def test_web_page_fields_links_and_element_provenance(forms: dict[str, Path]):
     assert "办事服务" not in body and "ICP备" not in body and "打印本页" not in body
 
 
+def test_web_page_block_outside_the_article_is_read_too(tmp_path: Path):
+    # Many sites print the 政府信息公开 table in a box of its own above the article, which
+    # readability drops as chrome; its cells still reach the parser.
+    page = make_html(tmp_path / "xxgk.html")
+    html = page.read_text(encoding="utf-8")
+    start, end = html.index('<table class="xxgk-table">'), html.index("</table>") + len("</table>")
+    table, html = html[start:end], html[:start] + html[end:]
+    page.write_text(html.replace('<div class="article">', f'<div class="xxgk-box">{table}</div>\n<div class="article">'), encoding="utf-8")
+    doc = parse_file(page)[0].documents[0]
+    assert doc.doc_number == "晋民函〔2024〕169号" and doc.issue_date == "2024-11-05"
+    assert doc.metadata["索引号"] == "11140000012129564X/2024-00169" and doc.metadata["主题分类"] == "民政、扶贫、救灾\\老龄工作"
+    assert doc.provenance["doc_number"].where.endswith("/td[1]")
+
+
 def test_mail_documents_carry_their_routing(forms: dict[str, Path]):
     result, _ = parse_file(forms["eml"])
     routing = result.documents[0].routing
@@ -228,3 +242,4 @@ def test_gongwen_parse_opens_a_zip_attached_to_a_mail(forms: dict[str, Path], tm
     result, _ = parse_file(make_eml(tmp_path / "zip.eml", [("附件.zip", packed.getvalue())]))
     assert [d.doc_number for d in result.documents] == ["晋民函〔2024〕169号"]
     assert result.documents[0].routing.attachment == "附件.zip!/省厅通知.ofd"
+

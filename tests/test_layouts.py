@@ -239,6 +239,16 @@ def test_metadata_block_gives_the_number_and_the_issue_date_where_the_text_does_
     assert doc.title == "晋城市应急管理局关于开展防汛应急演练的通知"
 
 
+def test_the_document_keeps_every_field_of_the_block_as_printed():
+    doc = _one(f"""[ 索引号 ] 000000/2024-00005 [ 发文字号 ] 晋市应急发〔2024〕6号
+[ 主题分类 ] 安全生产监管 [ 公开方式 ] 主动公开
+晋城市应急管理局关于开展防汛应急演练的通知
+各县（市、区）应急管理局：
+{BODY}""")
+    # labels the parser reads nothing from (主题分类, 公开方式) are kept too: the file says them
+    assert doc.metadata == {"索引号": "000000/2024-00005", "发文字号": "晋市应急发〔2024〕6号", "主题分类": "安全生产监管", "公开方式": "主动公开"}
+
+
 def test_a_posting_date_is_never_the_issue_date():
     doc = _one(f"""关于开展防汛应急演练的通知
 发布机构：晋城市应急管理局

@@ -48,6 +48,7 @@ class Cursor:
 def read_head(cur: Cursor) -> int:
     """The head, before the 主送机关 or the first sentence: 版头, 文号, title, a date under them.
     Returns the index of the first line after it (the 主送 line, where there is one)."""
+    cur.doc.metadata = dict(cur.meta.printed)  # a site's 政府信息公开 block: what the file says of itself
     skip = set(cur.meta.lines)
     stop, recipients_at = layout.body_start(cur.lines, skip)
     numbers = layout.number_lines(cur.lines, stop, skip)

@@ -4,6 +4,9 @@ Sites print it as a table read row by row (`索引号 620… 发文字号 民政
 bracketed labels (`[ 发文字号 ] 曲水府发〔2023〕21号`, `•【字号】渝国税发[2014]44号`), as
 `label：value` lines, or as a label line with its value on the next line; before the text or
 after it. Only the labels below are read, so running text is never taken for a field.
+
+This is the one reader of the block: a saved web page's reader (pipeline.reading.webpage) finds
+the block's cells in the page and hands them over as lines, like any other text.
 """
 
 from __future__ import annotations
@@ -77,6 +80,9 @@ class Field(BaseModel):
 class Metadata(BaseModel):
     fields: dict[str, Field] = {}
     lines: set[int] = set()
+    # Every label with its value as printed (主题分类 and the rest too): what the file says about
+    # itself, kept with the document.
+    printed: dict[str, str] = {}
 
     def get(self, name: str) -> Field | None:
         return self.fields.get(name)
@@ -120,6 +126,8 @@ def read(lines: list[TextLine]) -> Metadata:
                 i += 1
             if label == "正文":
                 continue
+            if value and label not in meta.printed:
+                meta.printed[label] = value
             name = FIELDS.get(label)
             if name and value and name not in meta.fields:
                 meta.fields[name] = Field(label=label, value=value, start=start, end=start + len(value))

@@ -2,8 +2,7 @@
 
     read_webpage(path, kind) -> Page     source "html": the 发文字号 and the title first, then the
                                          main text; Line.where is each element's XPath;
-                                         Page.metadata holds the 政府信息公开 fields and the
-                                         attachment links
+                                         Page.metadata holds the attachment links
 
 The main text is found by readability-lxml (small: lxml and chardet; trafilatura finds the
 same text on such pages but drops the <h1> title and the attachment block, and costs
@@ -11,9 +10,10 @@ same text on such pages but drops the <h1> title and the attachment block, and c
 looked up again in the page's own tree in document order: that is where the XPaths come from.
 
 Government pages carry the 政府信息公开 block (GB/T 9704's 版头 moved into a table):
-索引号, 发布机构, 发文字号, 成文日期, 主题分类. They are read as fields, and the 发文字号 is
-put before the title, where a printed notice has it, so the parser reads the page as it
-reads a notice.
+索引号, 发布机构, 发文字号, 成文日期, 主题分类. Its cells are handed on as lines, kept even where
+readability drops the table as chrome, and the parser reads them as it reads the same block
+copied into a text file (pipeline.parsing.metadata, the one reader of its labels): the fields
+go with the document, the 发文字号 stands for the 文号 the page's text does not print.
 
 Scripts and styles are cut out of the bytes before parsing: libxml2 stops at a text node over
 10 MB, so a page with 50 MB of inline script would otherwise lose everything after it.
@@ -35,7 +35,9 @@ from pipeline.reading.decoding import decode_text
 
 MAX_MARKUP_BYTES = 10 << 20  # after scripts and styles are cut; a long notice page is ~200 KB
 MIN_TEXT_CHARS = 20  # less: a portal's error or login page, not a notice
-FIELDS = ("索引号", "发布机构", "发文字号", "成文日期", "主题分类", "发布日期", "文号", "发文机关", "有效性")
+# A label cell of a key–value table: a short name and a colon (`索引号：`), its value after it
+# or in the next cell.
+LABEL_CELL = re.compile(r"^[\u4e00-\u9fff]{2,8}\s*[:：]")
 ATTACHMENT_SUFFIXES = (".pdf", ".doc", ".docx", ".wps", ".ofd", ".xls", ".xlsx", ".et", ".zip", ".rar", ".7z", ".jpg", ".png", ".tif")
 BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "td", "th", "div", "section", "article", "pre", "blockquote", "dd", "dt", "center"}
 CUT_TAGS = (b"script", b"style", b"noscript", b"template")
@@ -109,24 +111,20 @@ def page_of_html(path: Path, html: str, warnings: list[str]) -> Page:
         raise InputError(f"{path}: an HTML page with no notice text in it (an error or login page?)")
     root = tree.getroottree()
     links = attachment_links(tree)
-    fields, field_cells, field_block = metadata_fields(tree)
+    fields = field_cells(tree)
     title_el = title_element(tree, main)
     lines: list[Line] = []
-    if "发文字号" in fields or "文号" in fields:
-        label = "发文字号" if "发文字号" in fields else "文号"
-        lines.append(Line(text=fields[label], where=root.getpath(field_cells[label])))
     if title_el is not None:
         lines.append(Line(text=" ".join(title_el.text_content().split()), where=root.getpath(title_el)))
-    skip = field_block | {title_el}
     for a, _, _ in links:
         a.drop_tree()  # listed as attachment links; the text around them (附件：…) stays
     for el in leaf_blocks(tree):
-        if el in skip or any(a in skip for a in el.iterancestors()):
+        if el is title_el or title_el in el.iterancestors():
             continue
         text = " ".join(el.text_content().split())
-        if len(squash(text)) >= 2 and squash(text) in main and not is_field_row(text):
+        if len(squash(text)) >= 2 and (squash(text) in main or el in fields):
             lines.append(Line(text=text, where=root.getpath(el)))
-    metadata = dict(fields)
+    metadata = {}
     if links:
         metadata["附件链接"] = "\n".join(f"{name} <{href}>" for _, name, href in links)
     return Page(number=1, source="html", lines=lines, metadata=metadata, warnings=warnings)
@@ -143,37 +141,24 @@ def leaf_blocks(tree: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
     ]
 
 
-def metadata_fields(tree: lxml.html.HtmlElement) -> tuple[dict[str, str], dict[str, lxml.html.HtmlElement], set[lxml.html.HtmlElement]]:
-    """The 政府信息公开 labels and values: a label cell followed by its value cell, or
-    `label：value` inside one element. Also the elements that make up the block (the table
-    holding two or more labels, or the label and value elements), which are not text."""
-    fields: dict[str, str] = {}
-    cells: dict[str, lxml.html.HtmlElement] = {}
-    block: set[lxml.html.HtmlElement] = set()
-    for el in tree.iter("td", "th", "span", "li", "div", "p", "b", "strong", "label", "dt", "dd"):
-        text = " ".join(el.text_content().split())
-        for label in FIELDS:
-            if label in fields:
-                continue
-            m = re.fullmatch(rf"{label}\s*[:：]?\s*(.*)", text)
-            if not m:
-                continue
-            if m.group(1) and not any(isinstance(c.tag, str) and c.tag in BLOCKS for c in el):
-                fields[label], cells[label] = m.group(1).strip(), el
-                block.add(el)
-            elif not m.group(1):
-                value = el.getnext()
-                if value is not None and (v := " ".join(value.text_content().split())):
-                    fields[label], cells[label] = v, value
-                    block |= {el, value}
-    tables = [next(el.iterancestors("table"), None) for el in block]
-    block |= {t for t in tables if t is not None and tables.count(t) >= 2}
-    return fields, cells, block
-
-
-def is_field_row(text: str) -> bool:
-    """A metadata line outside the table (索引号：… 发布机构：… in one div) is a field, not text."""
-    return sum(1 for label in FIELDS if label in text) >= 2 and len(text) < 200
+def field_cells(tree: lxml.html.HtmlElement) -> set[lxml.html.HtmlElement]:
+    """The cells of the page's key–value tables (the 政府信息公开 block): a table with no table
+    inside it, or a <dl>, with two or more label cells (LABEL_CELL, or a <th>/<dt> followed by
+    its value). Read by shape, not by label: which labels count is the parser's to say."""
+    cells: set[lxml.html.HtmlElement] = set()
+    for container in tree.iter("table", "dl"):
+        if container.tag == "table" and container.find(".//table") is not None:
+            continue  # a layout table holding the page, not a block of fields
+        items = [el for el in container.iter("td", "th", "dt", "dd")]
+        labels = [
+            el
+            for el in items
+            if LABEL_CELL.match(" ".join(el.text_content().split()))
+            or (el.tag in ("th", "dt") and (nxt := el.getnext()) is not None and nxt.tag in ("td", "dd"))
+        ]
+        if len(labels) >= 2:
+            cells.update(items)
+    return cells
 
 
 def title_element(tree: lxml.html.HtmlElement, main: str) -> lxml.html.HtmlElement | None:
