@@ -243,3 +243,50 @@ def test_gongwen_parse_opens_a_zip_attached_to_a_mail(forms: dict[str, Path], tm
     assert [d.doc_number for d in result.documents] == ["晋民函〔2024〕169号"]
     assert result.documents[0].routing.attachment == "附件.zip!/省厅通知.ofd"
 
+
+MSG = Path(__file__).resolve().parent.parent / "fixtures" / "inputs" / "晋民函〔2024〕169号.msg"
+MSG_SENDER = "省民政厅老龄工作处 <sxsmztllgzc@163.com>"
+
+
+def test_the_committed_msg_is_what_its_generator_writes(tmp_path: Path):
+    pytest.importorskip("aspose.email_foss", reason="aspose-email-foss (the dev extras) writes the .msg fixture")
+    import runpy
+
+    make_msg = runpy.run_path(str(MSG.parent.parent / "make_msg.py"))["make_msg"]
+    assert make_msg(tmp_path / "again.msg").read_bytes() == MSG.read_bytes()
+
+
+def test_gongwen_parse_reads_an_outlook_message(seed_fields: dict[str, object]):
+    run = subprocess.run([*GONGWEN, "parse", str(MSG)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    assert data["kind"] == "msg" and data["status"] == "done"
+    (doc,) = [Document.model_validate(d) for d in data["documents"]]  # the body, a covering note, is no notice
+    assert key_fields(doc) == seed_fields
+    routing = doc.routing
+    assert routing.sender == MSG_SENDER and routing.received == "2024-11-06T01:12:30+00:00"
+    assert routing.subject == "转发：省民政厅关于转发银龄行动回信精神的通知" and routing.attachment == "晋民函〔2024〕169号.txt"
+    assert routing.message_id == "<20241106091230.169@163.com>"
+
+
+def test_gongwen_ingest_stores_an_outlook_message_and_refuses_a_truncated_one(tmp_path: Path):
+    inbox, db = tmp_path / "inbox", tmp_path / "notices.db"
+    inbox.mkdir()
+    shutil.copyfile(MSG, inbox / "收文.msg")
+    (inbox / "断了.msg").write_bytes(MSG.read_bytes()[:6000])  # a download cut off mid-file
+    shutil.copyfile(MSG.parent.parent / "chains" / "four_level" / "2_province.txt", inbox / "省通知.txt")
+    run = subprocess.run([*GONGWEN, "ingest", str(inbox), "--db", str(db)], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    outcome = {json.loads(line)["file"].removeprefix(f"{inbox}/"): json.loads(line) for line in run.stdout.splitlines()}
+    assert outcome["断了.msg"]["status"] == "rejected"
+    assert "断了.msg" in outcome["断了.msg"]["reason"] and "damaged" in outcome["断了.msg"]["reason"]
+    assert outcome["省通知.txt"]["status"] == "done"  # the batch went on
+    assert outcome["收文.msg!/晋民函〔2024〕169号.txt"]["status"] == "done"
+    assert "3 inputs = 2 stored" in run.stderr
+    shown = subprocess.run([*GONGWEN, "show", "晋民函〔2024〕169号", "--db", str(db)], capture_output=True, text=True, timeout=300)
+    records = {item["file"]["names"][0].removeprefix(f"{inbox}/"): item["record"] for item in json.loads(shown.stdout)}
+    routing = records["收文.msg!/晋民函〔2024〕169号.txt"]["routing"]
+    assert routing["sender"] == MSG_SENDER and routing["received"] == "2024-11-06T01:12:30+00:00"
+    assert routing["subject"] == "转发：省民政厅关于转发银龄行动回信精神的通知"
+    table = subprocess.run([*GONGWEN, "show", "晋民函〔2024〕169号", "--db", str(db), "--table"], capture_output=True, text=True, timeout=300)
+    assert "收文" in table.stdout and "sxsmztllgzc@163.com" in table.stdout and "2024-11-06" in table.stdout
