@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.parsing.agencies import expand_issuer, expand_list, level_from_code, level_from_name, level_of
+from pipeline.parsing.agencies import addressees, expand_issuer, expand_list, level_from_code, level_from_name, level_of
 
 
 def test_seed_recipients_expand_their_shared_head():
@@ -19,6 +19,19 @@ def test_separators_inside_brackets_and_compound_heads_do_not_split():
         "各省、自治区、直辖市民政厅（局）",
         "新疆生产建设兵团民政局",
     ]
+
+
+def test_the_national_group_of_addressees_is_given_as_its_three_kinds():
+    # the 主送 reads one item per top-level 、: 各省, 自治区 and 直辖市 each with the shared tail
+    assert addressees("各省、自治区、直辖市教育厅（教委），新疆生产建设兵团教育局：") == [
+        "各省教育厅（教委）",
+        "自治区教育厅（教委）",
+        "直辖市教育厅（教委）",
+        "新疆生产建设兵团教育局",
+    ]
+    assert addressees("各省、自治区、直辖市、计划单列市财政厅（局）") == ["各省", "自治区", "直辖市", "计划单列市财政厅（局）"]
+    assert addressees("各省、自治区人民政府") == ["各省人民政府", "自治区人民政府"]
+    assert addressees("各县（市、区）民政局、老龄办") == ["各县（市、区）民政局", "各县（市、区）老龄办"]
 
 
 def test_full_names_after_a_list_comma_keep_their_own_head():

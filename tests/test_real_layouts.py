@@ -13,7 +13,7 @@ FLOORS = {
     "doc_number": 0.94,
     "title": 0.96,
     "issuers": 0.97,
-    "recipients": 0.88,
+    "recipients": 0.95,
     "recipients_precision": 0.97,
     "issue_date": 0.97,
     "attachments": 0.97,

@@ -76,6 +76,26 @@ def expand_list(text: str) -> list[str]:
     return out
 
 
+# The national group of addressees: the 主送 `各省、自治区、直辖市民政厅` addresses the 民政厅 of
+# each province, each autonomous region and each municipality, three kinds of addressee.
+_NATIONAL_GROUP_RE = re.compile(r"^各省、自治区(?:、直辖市)?")
+
+
+def addressees(text: str) -> list[str]:
+    """主送 or 抄送 items (§7.3.3, §8.2): the list expanded, and the national group given as its
+    kinds, each with the shared tail: `各省、自治区、直辖市民政厅` → `各省民政厅`, `自治区民政厅`,
+    `直辖市民政厅` (the way the line reads, one item per 、 at the top level)."""
+    out: list[str] = []
+    for item in expand_list(text):
+        m = _NATIONAL_GROUP_RE.match(item)
+        if not m:
+            out.append(item)
+            continue
+        tail = item[m.end() :]
+        out += [kind + tail for kind in m.group(0).split("、")]
+    return out
+
+
 # --- joint issuers -------------------------------------------------------------------
 
 # Agency-name endings, and the openings of a following agency name: between the two, GB/T 9704

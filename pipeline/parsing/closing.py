@@ -11,7 +11,7 @@ from datetime import date
 
 from models import Issue
 from pipeline.parsing import layout
-from pipeline.parsing.agencies import ORG_SUFFIX_RE, expand_list, split_issuers
+from pipeline.parsing.agencies import ORG_SUFFIX_RE, addressees, split_issuers
 from pipeline.parsing.head import Cursor
 from pipeline.parsing.junk import is_chrome, simplified
 from pipeline.parsing.layout import date_line, packed_date, parse_date
@@ -103,13 +103,13 @@ def read_closing(cur: Cursor, i: int) -> tuple[int, int]:
         to = MAIN_TO_RE.match(s)
         if cc:
             body_end = min(body_end, j)
-            doc.cc = expand_list(t[cc.start(1) :])
+            doc.cc = addressees(t[cc.start(1) :])
             cur.mark("cc", ln.start, ln.end)
             closed = closed_by_record = True
         elif to and not doc.recipients:
             # 主送 printed with its label, as the 版记 of pre-2012 documents carries it.
             body_end = min(body_end, j)
-            doc.recipients = expand_list(t[to.start(1) :])
+            doc.recipients = addressees(t[to.start(1) :])
             cur.mark("recipients", ln.start + to.start(1), ln.end)
         elif (pm := _PRINTED_RE.match(s)) is not None:
             body_end = min(body_end, j)

@@ -18,7 +18,7 @@ from spacy.tokens import Doc, Span
 
 from models import Deadline
 from pipeline.parsing import nlp
-from pipeline.parsing.agencies import HEAD_RE, ORG_ENDINGS, expand_list
+from pipeline.parsing.agencies import HEAD_RE, ORG_ENDINGS, addressees
 from pipeline.parsing.references import book_spans, clause_spans
 from pipeline.when import Found, recurrence_label
 
@@ -79,6 +79,8 @@ def _recipient_surfaces(recipients: list[str]) -> list[str]:
     """The ways a recipient is written in running text: in full, or bare after its shared head."""
     surfaces = set(recipients)
     for r in recipients:
+        if r.startswith("各省"):  # given as its kinds (`addressees`), written as the group in the text
+            surfaces.update(group + r[2:] for group in ("各省、自治区、直辖市", "各省、自治区"))
         m = HEAD_RE.match(r)
         if m and m.group(1) and m.end() < len(r):
             surfaces.add(r[m.end() :])
@@ -111,7 +113,7 @@ def _subject(sentence: str, recipients: list[str]) -> tuple[list[str], int]:
         return [], 0
     if listed[-1] in "，、":
         listed.pop()
-    return expand_list("".join(listed)), matched_end
+    return addressees("".join(listed)), matched_end
 
 
 def _forms(text: str) -> list[str]:

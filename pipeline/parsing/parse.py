@@ -18,8 +18,8 @@ from pipeline.parsing import duties
 from pipeline.parsing import references
 from pipeline.parsing.agencies import (
     ORG_SUFFIX_RE,
+    addressees,
     expand_issuer,
-    expand_list,
     level_of,
     looks_like_recipients,
     space_joint_issuers,
@@ -92,13 +92,13 @@ def _recipients(cur: Cursor, i: int) -> int:
     """主送机关 (§7.3.3): the line that ends the head, where it is one."""
     if i < len(cur.lines) and looks_like_recipients(cur.lines[i].text):
         ln = cur.lines[i]
-        cur.doc.recipients = expand_list(ln.text)
+        cur.doc.recipients = addressees(ln.text)
         cur.mark("recipients", ln.start, ln.end)
         return i + 1
     for ln in cur.lines[:i]:
         to = MAIN_TO_RE.match(simplified(ln.text))
         if to:  # `主送：各县（市、区）民政局` under the title
-            cur.doc.recipients = expand_list(ln.text[to.start(1) :])
+            cur.doc.recipients = addressees(ln.text[to.start(1) :])
             cur.mark("recipients", ln.start + to.start(1), ln.end)
             break
     return i
