@@ -85,8 +85,13 @@ class Deadline(BaseModel):
     start: str | None = Field(default=None, description="first day, for a window")
     recurring: str | None = Field(default=None, description="yearly / half-yearly / quarterly / monthly / weekly")
     rrule: str | None = None
+    rdates: list[str] = Field(
+        default_factory=list, description="due days no RRULE holds (每年春节前: a lunar festival), ISO"
+    )
     offset_workdays: int | None = Field(
-        default=None, description="due this many working days before each occurrence (negative: after it)"
+        default=None,
+        description="due this many working days before each occurrence (negative: after it; 0: the last working "
+        "day on or before it)",
     )
     action: str | None = None
     assignees: list[str] = Field(default_factory=list)

@@ -32,8 +32,9 @@ class Task(BaseModel):
     kind:
       deadline   `due` is the last day (inclusive) or the due time
       window     `start`..`due`, both inclusive (`10月9日至10月15日`)
-      recurring  `rrule` gives every due day; `due` is the first one on or after the notice's
-                 date, with `offset_workdays` applied (`每季度末前5个工作日`)
+      recurring  `rrule` (or `rdates`, for a festival that moves each year) gives every due day;
+                 `due` is the first one on or after the notice's date, with `offset_workdays`
+                 applied (`每季度末前5个工作日`)
       duty       no date (`及时报送`); `start` may hold the day it begins (`即日起`)
     """
 
@@ -54,8 +55,14 @@ class Task(BaseModel):
     recurring: str | None = Field(
         default=None, description="yearly / half-yearly / quarterly / monthly / weekly / daily"
     )
+    rdates: list[str] = Field(
+        default_factory=list,
+        description="due days no RRULE holds (每年春节前: a lunar festival moves each year), ISO; `rrule` is then null",
+    )
     offset_workdays: int | None = Field(
-        default=None, description="due this many official working days before each rule date (negative: after)"
+        default=None,
+        description="due this many official working days before each rule date (negative: after; 0: the last "
+        "working day on or before it)",
     )
     contact: Contact | None = None
     sentence: str | None = None

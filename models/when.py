@@ -15,7 +15,18 @@ class When(BaseModel):
     offset_workdays: int | None = Field(
         default=None,
         description="for recurring duties: due this many working days before each occurrence (每季度末前5个工作日); "
-        "negative: that many working days after it (每季度结束后10个工作日内)",
+        "negative: that many working days after it (每季度结束后10个工作日内); 0: on the last working day on or "
+        "before it (每月最后一个工作日)",
+    )
+    first: str | None = Field(
+        default=None,
+        description="for recurring duties: the first due day on or after the issue date (ISO date or datetime), "
+        "its working-day offset applied; null when no issue date or year is known",
+    )
+    rdates: list[str] = Field(
+        default_factory=list,
+        description="for recurring duties no RRULE can hold (每年春节前: a lunar festival moves each year): "
+        "every due day the official calendar knows, from the issue date on; `rrule` is then null",
     )
     confidence: float = 0.0
     notes: list[str] = Field(default_factory=list, description="how the year or base date was chosen, uncertainty")

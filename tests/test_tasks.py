@@ -38,6 +38,13 @@ def make_task(**fields) -> Task:
     return Task(**{**defaults, **fields})
 
 
+def notice_tasks(path: Path, text: str) -> list[Task]:
+    """The tasks of a notice written to `path` and parsed as a user's file is."""
+    path.write_text(text, encoding="utf-8")
+    result, _ = parse_file(path)
+    return [t for doc in result.documents for t in tasks_from_document(doc)]
+
+
 # --- the seed ---------------------------------------------------------------------------------
 
 
@@ -263,10 +270,7 @@ LISTS_NOTICE = """某市民政局文件
 def test_a_requirement_with_several_dates_gives_a_task_per_date_each_with_its_reminder(tmp_path: Path) -> None:
     from pipeline.tasks.ical import CalendarOptions, calendar_bytes, check_calendar
 
-    notice = tmp_path / "lists.txt"
-    notice.write_text(LISTS_NOTICE, encoding="utf-8")
-    result, _ = parse_file(notice)
-    tasks = [t for doc in result.documents for t in tasks_from_document(doc)]
+    tasks = notice_tasks(tmp_path / "lists.txt", LISTS_NOTICE)
     reports = sorted((t for t in tasks if t.kind == "deadline"), key=lambda t: t.due or "")
     assert [t.due for t in reports] == ["2025-06-15", "2025-09-15"]
     assert reports[0].action == reports[1].action and "季度统计报表" in reports[0].action
@@ -302,3 +306,42 @@ def test_handing_in_is_an_action_that_makes_a_dated_sentence_a_requirement() -> 
     body = "9月10日前各学院将选课汇总表交教务处。"
     found, _ = duties.extract(body, 0, [], issue_date=date(2025, 9, 1), year_hint=None)
     assert [f.deadline.date for f in found] == ["2025-09-10"]
+
+
+# --- the last working day, festivals each year -----------------------------------------------
+
+
+def test_the_last_working_day_of_each_month_steps_back_over_holidays_and_keeps_make_up_saturdays() -> None:
+    # 每月最后一个工作日 from 2025-12-15: 2025-12-31 a Wednesday; 2026-01-31 a Saturday → Fri 01-30;
+    # 2026-02-28 a Saturday, but a 调休 working day after the 春节 block (02-15..02-23)
+    task = make_task(kind="recurring", rrule="FREQ=MONTHLY;BYMONTHDAY=-1", offset_workdays=0,
+                     document=TaskDocument(issue_date="2025-12-15"))  # fmt: skip
+    assert [o.due.isoformat() for o in occurrences(task, 3)] == ["2025-12-31", "2026-01-30", "2026-02-28"]
+
+
+def test_the_last_working_day_before_a_month_end_inside_the_spring_festival() -> None:
+    # 2025-01-31 lies in the 春节 block 01-28..02-04; Sunday 01-26 was a 调休 working day, Monday 01-27 the last
+    task = make_task(kind="recurring", rrule="FREQ=MONTHLY;BYMONTHDAY=-1", offset_workdays=0,
+                     document=TaskDocument(issue_date="2025-01-10"))  # fmt: skip
+    (first,) = occurrences(task, 1)
+    assert (first.anchor, first.due) == (date(2025, 1, 31), date(2025, 1, 27))
+
+
+FESTIVAL_NOTICE = """关于做好困难群众节日慰问工作的通知
+各县（市、区）民政局：
+    请各县（市、区）民政局每年春节前将困难群众走访慰问情况报送市民政局社会救助科。
+                                    某市民政局
+                                  2025年3月3日
+"""
+
+
+def test_a_duty_each_spring_festival_lists_each_years_day_and_one_reminder_each(tmp_path: Path) -> None:
+    from pipeline.tasks.ical import CalendarOptions, calendar_bytes, check_calendar
+
+    (task,) = notice_tasks(tmp_path / "festival.txt", FESTIVAL_NOTICE)
+    # 2026: the 春节 block is 02-15..02-23, so 春节前 is 02-14; no rule can say that every year
+    assert (task.kind, task.rrule, task.rdates, task.due) == ("recurring", None, ["2026-02-14"], "2026-02-14")
+    data = calendar_bytes([task], CalendarOptions(reminders=(1,)))
+    assert check_calendar(data) == []
+    text = data.decode()
+    assert text.count("BEGIN:VTODO") == 1 and "DUE;VALUE=DATE:20260214" in text and "RRULE" not in text

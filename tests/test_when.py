@@ -8,8 +8,10 @@ without re-deriving it by hand.
 Line fields: `phrase`, `issue_date`, `year_hint`, `expect` {kind, start, end, rrule} for
 `resolve`; optional `find` (the exact list of {phrase, kind, start?, end?, rrule?} that `find`
 must return, [] for "nothing"), `notes_contain` (a substring one note must hold),
-`max_confidence` and `offset_workdays` (the working-day offset of a recurring duty: 5 for
-每季度末前5个工作日, -10 for 结束后10个工作日内, null for none).
+`max_confidence`, `offset_workdays` (the working-day offset of a recurring duty: 5 for
+每季度末前5个工作日, -10 for 结束后10个工作日内, null for none) and `first` (a recurring duty's first
+due day on or after the issue date, its working-day offset applied) and `rdates` (the listed due
+days of a duty no RRULE holds, such as one at a lunar festival each year).
 """
 
 from __future__ import annotations
@@ -53,6 +55,10 @@ def _mismatches(row: dict) -> list[str]:
         problems.append(f"no note contains {row['notes_contain']!r}: {when.notes}")
     if "offset_workdays" in row and when.offset_workdays != row["offset_workdays"]:
         problems.append(f"offset_workdays: got {when.offset_workdays!r}, expected {row['offset_workdays']!r}")
+    if "first" in row and getattr(when, "first", None) != row["first"]:
+        problems.append(f"first: got {getattr(when, 'first', None)!r}, expected {row['first']!r}")
+    if "rdates" in row and when.rdates != row["rdates"]:
+        problems.append(f"rdates: got {when.rdates!r}, expected {row['rdates']!r}")
     if "max_confidence" in row and when.confidence > row["max_confidence"]:
         problems.append(f"confidence {when.confidence} above {row['max_confidence']}")
     if "find" in row:

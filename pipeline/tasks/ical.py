@@ -139,9 +139,11 @@ def _contact_line(task: Task) -> str | None:
 
 
 def offset_words(offset_workdays: int | None) -> str:
-    """前5个工作日 / 后10个工作日 / "" for a task's working-day offset."""
-    if not offset_workdays:
+    """前5个工作日 / 后10个工作日 / 或此前最后一个工作日 (0) / "" (none) for a task's working-day offset."""
+    if offset_workdays is None:
         return ""
+    if offset_workdays == 0:
+        return "或此前最后一个工作日"
     return f"{'前' if offset_workdays > 0 else '后'}{abs(offset_workdays)}个工作日"
 
 
@@ -263,8 +265,10 @@ def _window(task: Task, options: CalendarOptions, stamp: datetime) -> icalendar.
 
 def _recurring(task: Task, options: CalendarOptions, stamp: datetime) -> Iterator[icalendar.Todo]:
     """One VTODO with the RRULE, or one per occurrence when a working-day offset moves each due day."""
-    assert task.rrule is not None
-    expanded = bool(task.offset_workdays)
+    assert task.rrule is not None or task.rdates
+    # A working-day offset, or due days no rule holds (a festival that moves each year): one
+    # VTODO per due day, each with its own reminders.
+    expanded = task.offset_workdays is not None or task.rrule is None
     first = occurrences(task, options.occurrences if expanded else 1, since=options.since)
     if not first:  # no day to start the rule from: listed as a duty rather than dropped
         yield _todo(task, options, stamp, due=None, uid=uid_of(task))

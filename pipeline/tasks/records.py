@@ -30,7 +30,8 @@ from datetime import date, datetime, time
 from dateutil.rrule import rrulestr
 
 from models import Contact, Deadline, Document, Task, TaskDocument
-from pipeline.when import recurrence_label, resolve, shift_workdays
+from pipeline.when import recurrence_label, resolve
+from pipeline.when.offsets import due_on
 
 __all__ = ["Occurrence", "TaskFilter", "anchor_rule", "due_of", "occurrences", "select", "tasks_from_document"]
 
@@ -93,10 +94,10 @@ def _reference_date(task: Task) -> date | None:
 
 
 def _shifted(anchor: date | datetime, offset: int | None) -> tuple[date | datetime, tuple[str, ...]]:
-    if not offset:
+    if offset is None:
         return anchor, ()
     day = anchor.date() if isinstance(anchor, datetime) else anchor
-    moved, notes, _ = shift_workdays(day, -offset)
+    moved, notes, _ = due_on(day, offset)
     return (datetime.combine(moved, anchor.time()) if isinstance(anchor, datetime) else moved), notes
 
 
@@ -114,6 +115,9 @@ def occurrences(task: Task, count: int, *, since: date | None = None) -> list[Oc
     to Friday and the occurrence says so.
     """
     start = max((day for day in (since, _reference_date(task)) if day is not None), default=None)
+    if start is not None and task.rrule is None and task.rdates:  # 每年春节前: the listed days
+        days = [date.fromisoformat(day) for day in task.rdates]
+        return [Occurrence(day, day) for day in days if day >= start][: max(count, 0)]
     if task.rrule is None or start is None or count <= 0:
         return []
     # A due day N working days *after* its rule date (结束后N个工作日内) can be on or after `start`
@@ -201,6 +205,11 @@ def _deadline_task(deadline: Deadline, doc: Document, source: TaskDocument, inde
         "date_note": deadline.date_note,
     }
     what = deadline.action or deadline.text
+    if deadline.rdates and not deadline.rrule:
+        task = Task(id=_task_id(source, what, "|".join(deadline.rdates)), kind="recurring", rdates=list(deadline.rdates),
+                    recurring=deadline.recurring or "yearly", **fields)  # fmt: skip
+        first = occurrences(task, 1)
+        return task.model_copy(update={"due": _iso(first[0].due)}) if first else task
     if deadline.rrule:
         rule, offset = anchor_rule(deadline.rrule), _offset(deadline)
         task = Task(id=_task_id(source, what, f"{rule}|{offset}"), kind="recurring", rrule=rule,

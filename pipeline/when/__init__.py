@@ -50,6 +50,14 @@ deadline word (`第一季度末前`, `年底前`) only its last day counts.  A p
 issue date (`自印发之日起30日内`) is a range that opens on the issue date.  Periodic duties keep
 their rhythm as an RRULE: quarter and half-year ends as `FREQ=MONTHLY;BYMONTH=3,6,9,12;
 BYMONTHDAY=-1` (and 6,12), 双月 as the even months, `每年第一季度末前` as the end of that part.
+`每月最后一个工作日` is the month's end with `offset_workdays` 0: the last working day on or
+before it on the official calendar (a month ending in a holiday block or a weekend steps back;
+a 调休 Saturday counts).  Every recurring `When` carries `first`, its first due day on or after
+the issue date (else 1 January of the 文号's year), the offset applied, and `UNTIL` where the text
+bounds it.  A duty at a festival each year: one on a fixed day is a yearly rule (`每年国庆节前`:
+`BYMONTH=9;BYMONTHDAY=30`); 春节, 清明, 端午 and 中秋 move every year, so no RRULE holds them and
+their due days are listed in `rdates` for each year the official calendar covers (undeterminable,
+with the reason, when it covers none after the issue date).
 
 Confidence: 0.95 a printed full date; 0.9 year or base from the issue date; 0.85 year from the
 文号; 0.8 an approximate part (上旬, 月初, a whole month); 0.75 rolled to next year; 0.7 counted

@@ -15,6 +15,7 @@ from models.when import When
 from pipeline.when.context import EXPLICIT, UNCOVERED, Context, Unresolvable
 from pipeline.when.numerals import YEAR, year_fields
 from pipeline.when.offsets import Relative, quantity, shift
+from pipeline.when.recurrence import first_due
 from pipeline.when.workdays import CalendarNotCovered, Festival
 
 
@@ -151,3 +152,45 @@ def _choose_holiday(atom: Holiday, ctx: Context) -> tuple[date | None, date | No
             break
     name = _FESTIVAL_NAMES[atom.festivals[0]]
     return first, last, [f"the next {name} on or after {threshold} ({source}): {year}", *notes], confidence
+
+
+def yearly_holiday(atom: Holiday, ctx: Context) -> When:
+    """A duty due each year at a festival (`每年春节前`, `每年国庆节前`).
+
+    A festival on a fixed Gregorian day is one yearly rule (`每年国庆节前` is
+    `FREQ=YEARLY;BYMONTH=9;BYMONTHDAY=30`).  The lunar ones (春节, 端午, 中秋) and 清明 (a solar
+    term) move every year, so no RRULE holds them: the due days are listed as RDATEs for every
+    year the official calendar covers, from the issue date on, and the note says where the list
+    stops; a yearly rule would put every year's reminder on the first year's date.
+    """
+    since_notes: list[str] = []
+    since = ctx.issue_date or (date(ctx.year_hint, 1, 1) if ctx.year_hint else None)
+    if ctx.issue_date is None and since is not None:
+        since_notes.append(f"no issue date: due days counted from {since} (文号's year)")
+    head = atom.festivals[0]
+    if atom.relation == "before" and head.fixed_day is not None:
+        day = date(2001, *head.fixed_day) - timedelta(days=1)  # any year: the day before a fixed date
+        rrule = f"FREQ=YEARLY;BYMONTH={day.month};BYMONTHDAY={day.day}"
+        first = first_due(rrule, None, since)[0] if since else None
+        notes = [f"the day before {_FESTIVAL_NAMES[head]} each year", *since_notes]
+        return When(kind="recurring", rrule=rrule, first=first, confidence=EXPLICIT, notes=notes)
+    if since is None:
+        raise Unresolvable(f"{atom.label}: a festival's date each year, but no year to start from")
+    last_year = max(workdays.sources())
+    days: list[date] = []
+    for year in range(since.year, last_year + 1):
+        try:
+            first, last, _ = _holiday_days(atom, year)
+        except Unresolvable:
+            continue
+        due = last if last is not None else first
+        if due is not None and due >= since:
+            days.append(due)
+    name = _FESTIVAL_NAMES[head]
+    notes = [f"{name} moves each year: due days listed for the years the official calendar covers "
+             f"(to {last_year}); later years follow once their schedule is published", *since_notes]  # fmt: skip
+    if not days:  # a duty each year, but not one of its days is known yet: never a guess
+        notes.append(f"no {name} on or after {since} is known yet")
+        return When(kind="undeterminable", confidence=UNCOVERED, notes=notes)
+    return When(kind="recurring", rdates=[d.isoformat() for d in days], first=days[0].isoformat() if days else None,
+                confidence=EXPLICIT if days else UNCOVERED, notes=notes)  # fmt: skip

@@ -135,6 +135,20 @@ def shift_workdays(d: date, n: int) -> tuple[date, tuple[str, ...], float]:
         ), UNCOVERED
 
 
+def due_on(anchor: date, offset_workdays: int | None) -> tuple[date, tuple[str, ...], float]:
+    """The due day of one occurrence of a recurring duty dated `anchor` (the rule's date).
+
+    None: the anchor itself.  N > 0: N working days before it (每季度末前5个工作日); N < 0: -N
+    after it (结束后10个工作日内).  0: the last working day on or before it (每月最后一个工作日:
+    a month ending in a weekend or a holiday block is due on the working day before).
+    """
+    if offset_workdays is None:
+        return anchor, (), 1.0
+    if offset_workdays == 0:  # one working day back from the day after: the anchor if it is one
+        return shift_workdays(anchor + timedelta(days=1), -1)
+    return shift_workdays(anchor, -offset_workdays)
+
+
 def shift(base: date, n: int, unit: str) -> tuple[date, tuple[str, ...], float]:
     """base ± n units, with any uncertainty notes and a confidence factor."""
     match unit:

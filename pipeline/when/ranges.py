@@ -137,6 +137,11 @@ def _combine(text: str, hits: list[Hit], i: int, floor: int) -> tuple[Candidate,
         if _UNTIL_RE.fullmatch(text, hit.end, nxt.start):  # 每季度末报送，至2026年底: the rule's UNTIL
             suffix = _RANGE_END_RE.match(text, nxt.end)
             return Candidate(hit.start, suffix.end() if suffix else nxt.end, "atom", atom, nxt.atom), 2
+    if (  # 每年春节前, 每年国庆节前: a duty due at a festival each year
+        isinstance(atom, Recurring) and atom.rrule == "FREQ=YEARLY"
+        and nxt is not None and nxt.start == hit.end and isinstance(nxt.atom, Holiday)
+    ):  # fmt: skip
+        return Candidate(hit.start, nxt.end, "atom", atom, nxt.atom), 2
     if not isinstance(atom, Cal | IssueDay):
         return Candidate(hit.start, hit.end, "atom", atom), 1
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from dateutil.rrule import rrulestr
 
 from pipeline.when.numerals import COUNT, DAY, MONTH, TIME, WEEKDAY_CHARS, number, time_of, weekday_of
-from pipeline.when.offsets import quantity
+from pipeline.when.offsets import due_on, quantity
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ RECURRING_RE = re.compile(
     r"|的?(?P<yq>第?[一二三四1-4]季度(?:末|底)?|上半年|下半年)"
     rf"|(?:首月|第一个月)(?P<qd>{DAY})[日号]"
     rf"|(?P<md>{DAY})[日号](?P<mdmore>(?:(?:之前|以前|前)?(?:以及|和|及|与|、){DAY}[日号])+)?"
-    rf"|(?P<wd>[{WEEKDAY_CHARS}](?:[、,和及][{WEEKDAY_CHARS}])*)(?![\d月日号])"
+    rf"|(?<=[周期])(?P<wd>[{WEEKDAY_CHARS}](?:[、,和及][{WEEKDAY_CHARS}])*)(?![\d月日号])"
     r"|(?P<part>年底|年末|上旬|中旬|下旬|底|末))?"
     rf"(?:{TIME})?"
     rf"(?:(?P<ended>结束)?后(?P<an>{COUNT})(?P<au>个?工作日|日|天)(?:内|以内)?"
@@ -174,7 +177,10 @@ def _dates_each_year(dates: list[tuple[int, int | None]]) -> tuple[str, dict[str
     if all(day is None for _, day in dates):  # 每年3月和9月: by the end of each month named
         months = ",".join(str(month) for month in sorted(month for month, _ in dates))
         return "MONTHLY", {"BYMONTH": months, "BYMONTHDAY": "-1"}, "months named without a day: due by each month's end"
-    if any(day is None for _, day in dates):
+    if any(day is None for _, day in dates) and {day for _, day in dates} == {None, -1}:
+        # 每年3月和9月底前: 底 after the last month holds for every month of the list
+        dates = [(month, -1) for month, _ in dates]
+    elif any(day is None for _, day in dates):
         return None
     # A month's printed last day (6月30日) is its end, -1; February's 28th is not (leap years).
     ends = sorted((month, -1 if month != 2 and day == _SHORTEST_MONTH[month] else day) for month, day in dates)
@@ -211,9 +217,10 @@ def _recurring_offset(m: re.Match[str], unit: str, parts: dict[str, str]) -> tup
         elif _FREQ[unit] == "MONTHLY":
             parts["BYMONTHDAY"] = "1"
         return f"within the first {quantity(n, 'workday')} of each period; working days are {per_occurrence}", None
-    if m.group("ln"):
+    if m.group("ln"):  # 最后1个工作日, 最后3个工作日: due by the last working day of each period
         n = number(m.group("ln"))
-        return f"within the last {quantity(n, 'workday')} before each occurrence; working days are {per_occurrence}", None
+        within = f"within the last {quantity(n, 'workday')}; " if n > 1 else ""
+        return f"{within}due on the last working day of each period, {per_occurrence}", 0
     if m.group("an") and m.group("ended"):
         n = number(m.group("an"))
         unit_word = "workday" if "工作日" in m.group("au") else "day"
@@ -256,3 +263,28 @@ def recurrence_label(rrule: str) -> str | None:
     if freq == "WEEKLY" and fields.get("BYDAY", "").count(",") >= 4:
         return "daily"  # every working day
     return _RECURRENCE_LABELS.get(freq or "")
+
+
+def first_due(rrule: str, offset_workdays: int | None, since: date) -> tuple[str | None, tuple[str, ...]]:
+    """The first due day of a rule on or after `since` (the issue date), its working-day offset
+    applied, as ISO (a datetime when the rule has BYHOUR), and any notes on the count; None when
+    the rule's UNTIL ends before it.  Expanded with dateutil (RFC 5545 §3.3.10)."""
+    fields = dict(item.split("=", 1) for item in rrule.split(";") if "=" in item)
+    until = fields.pop("UNTIL", None)
+    last = date(int(until[:4]), int(until[4:6]), int(until[6:8])) if until else None
+    # A due day N working days after its rule date (结束后N个工作日内) may fall on or after `since`
+    # while the rule date is before it: begin that much earlier (N working days span at most
+    # 2N + 14 calendar days, the longest holiday block included).
+    lookback = 2 * -offset_workdays + 14 if (offset_workdays or 0) < 0 else 0
+    begin = date.fromordinal(since.toordinal() - lookback)
+    rule = rrulestr(";".join(f"{k}={v}" for k, v in fields.items()), dtstart=datetime.combine(begin, time()))
+    for when in rule:
+        if last is not None and when.date() > last:
+            return None, ()
+        due, notes, _ = due_on(when.date(), offset_workdays)
+        if due < since:
+            continue
+        if "BYHOUR" in fields:
+            return datetime.combine(due, when.time()).isoformat(timespec="minutes"), notes
+        return due.isoformat(), notes
+    return None, ()

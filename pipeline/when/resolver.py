@@ -23,10 +23,10 @@ from pipeline.when.context import (
 )
 from pipeline.when.dates import Blank, Cal, TimeOfDay, place, place_time
 from pipeline.when.folding import Folded, fold
-from pipeline.when.holidays import Holiday, resolve_holiday
+from pipeline.when.holidays import Holiday, resolve_holiday, yearly_holiday
 from pipeline.when.offsets import BeforeEvent, IssueDay, Relative, place_issue_day, quantity, resolve_relative, shift
 from pipeline.when.ranges import Candidate, candidates, doc_number_spans
-from pipeline.when.recurrence import Recurring
+from pipeline.when.recurrence import Recurring, first_due
 from pipeline.when.scan import VAGUE_NOTES, Atom, Vague
 
 
@@ -145,7 +145,10 @@ _BY_ITS_END = ("end", "within")
 
 
 def _recurring(atom: Recurring, until: Atom | None, ctx: Context) -> When:
-    """A recurring duty's rule, bounded by the date after it when there is one (`…，至2026年底`)."""
+    """A recurring duty's rule, bounded by the date after it when there is one (`…，至2026年底`),
+    with its first due day on or after the issue date."""
+    if isinstance(until, Holiday):  # 每年春节前, 每年国庆节前
+        return yearly_holiday(until, ctx)
     rrule, notes = atom.rrule, list(atom.notes)
     if isinstance(until, Cal):
         try:
@@ -158,7 +161,23 @@ def _recurring(atom: Recurring, until: Atom | None, ctx: Context) -> When:
             stamp = last.strftime("%Y%m%d") + ("T155959Z" if "BYHOUR=" in rrule else "")
             rrule += f";UNTIL={stamp}"
             notes.append(f"until {last}, as the text bounds it")
-    return When(kind="recurring", rrule=rrule, offset_workdays=atom.offset_workdays, confidence=VAGUE, notes=notes)
+    first = None
+    since = _since(ctx, notes)
+    if since is not None:
+        first, extra = first_due(rrule, atom.offset_workdays, since)
+        notes += [f"first due {first}" if first else f"no occurrence on or after {since}", *extra]
+    return When(kind="recurring", rrule=rrule, offset_workdays=atom.offset_workdays, first=first,
+                confidence=VAGUE, notes=notes)  # fmt: skip
+
+
+def _since(ctx: Context, notes: list[str]) -> date | None:
+    """The day a recurring duty starts: the issue date, else the first day of the 文号's year."""
+    if ctx.issue_date is not None:
+        return ctx.issue_date
+    if ctx.year_hint is not None:
+        notes.append(f"no issue date: the first due day is counted from {ctx.year_hint}-01-01 (文号's year)")
+        return date(ctx.year_hint, 1, 1)
+    return None
 
 
 def _roll_range(first: Cal, last: Atom, head: Span, tail: Span, ctx: Context) -> tuple[Span, Span]:
