@@ -54,7 +54,7 @@ BYMONTHDAY=-1` (and 6,12), 双月 as the even months, `每年第一季度末前`
 before it on the official calendar (a month ending in a holiday block or a weekend steps back;
 a 调休 Saturday counts).  Every recurring `When` carries `first`, its first due day on or after
 the issue date (else 1 January of the 文号's year), the offset applied, and `UNTIL` where the text
-bounds it.  A duty at a festival each year: one on a fixed day is a yearly rule (`每年国庆节前`:
+bounds it (`…，至2026年底`; `2024—2026年，每季度…`, which also starts it no earlier than 2024).  A duty at a festival each year: one on a fixed day is a yearly rule (`每年国庆节前`:
 `BYMONTH=9;BYMONTHDAY=30`); 春节, 清明, 端午 and 中秋 move every year, so no RRULE holds them and
 their due days are listed in `rdates` for each year the official calendar covers (undeterminable,
 with the reason, when it covers none after the issue date).

@@ -61,6 +61,9 @@ _DATED_SHAPES = ("date", "range", "open", "after")
 _LIST_JOIN_RE = re.compile(r"(?:之前|以前|前)?(?:以及|、|和|及|与|或|,)")
 # A bare day after a list joiner takes the month of the item before it: 7月16、17日
 _LIST_DAY_RE = re.compile(rf"(?:以及|、|和|及|与|或)(?P<d>{DAY})[日号](?![\d月])(?:{TIME})?")
+# Between the years a duty runs and its rhythm: 2024—2026年每季度, 2024—2026年期间，每年, and
+# the subject a sentence may name between them (2024—2026年，各县（市、区）每季度…)
+_DURING_RE = re.compile(r"(?:期间|内|间)?,?[^,;。]{0,16}?")
 # A recurring duty bounded by a date after it: 每季度末报送，至2026年底
 _UNTIL_RE = re.compile(r"[^,;。]{0,12}?,?(?:至|到|截至|截止到?|直至)")
 
@@ -119,6 +122,10 @@ def _combine(text: str, hits: list[Hit], i: int, floor: int) -> tuple[Candidate,
     hit = hits[i]
     atom = hit.atom
     if isinstance(atom, YearRange):
+        if nxt_hit := (hits[i + 1] if i + 1 < len(hits) else None):
+            if isinstance(nxt_hit.atom, Recurring) and _DURING_RE.fullmatch(text, hit.end, nxt_hit.start):
+                # 2024—2026年，每季度末报送: the duty runs through those years (UNTIL, and no earlier start)
+                return Candidate(hit.start, nxt_hit.end, "atom", nxt_hit.atom, atom), 2
         return Candidate(hit.start, hit.end, "range", Cal(year=atom.first), Cal(year=atom.last)), 1
     if isinstance(atom, MonthRange):  # 4-5月: from the first day of April to the last of May
         suffix = _RANGE_END_RE.match(text, hit.end)

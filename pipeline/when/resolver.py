@@ -21,7 +21,7 @@ from pipeline.when.context import (
     Span,
     Unresolvable,
 )
-from pipeline.when.dates import Blank, Cal, TimeOfDay, place, place_time
+from pipeline.when.dates import Blank, Cal, TimeOfDay, YearRange, place, place_time
 from pipeline.when.folding import Folded, fold
 from pipeline.when.holidays import Holiday, resolve_holiday, yearly_holiday
 from pipeline.when.offsets import BeforeEvent, IssueDay, Relative, place_issue_day, quantity, resolve_relative, shift
@@ -150,6 +150,9 @@ def _recurring(atom: Recurring, until: Atom | None, ctx: Context) -> When:
     if isinstance(until, Holiday):  # 每年春节前, 每年国庆节前
         return yearly_holiday(until, ctx)
     rrule, notes = atom.rrule, list(atom.notes)
+    begin = None
+    if isinstance(until, YearRange):  # 2024—2026年每季度: from the first year's start to the last's end
+        begin, until = date(until.first, 1, 1), Cal(year=until.last)
     if isinstance(until, Cal):
         try:
             last = place(until, ctx, roll=False).last
@@ -163,6 +166,8 @@ def _recurring(atom: Recurring, until: Atom | None, ctx: Context) -> When:
             notes.append(f"until {last}, as the text bounds it")
     first = None
     since = _since(ctx, notes)
+    if begin is not None and (since is None or since < begin):
+        since = begin
     if since is not None:
         first, extra = first_due(rrule, atom.offset_workdays, since)
         notes += [f"first due {first}" if first else f"no occurrence on or after {since}", *extra]
