@@ -2,6 +2,8 @@
 
     find_file / first_name / file_names / document_ids_of / stored_pages / files_to_reparse
     all_documents                                   every record, for the chain and audit commands
+    document_records / page_records                 the same as stored JSON text, for a reader that caches the parse
+    possible_duplicates                             the documents flagged as another scan of one
     list_documents / list_files / show / search     what the look-up commands print
 """
 
@@ -65,6 +67,31 @@ def document_ids_of(conn: sqlite3.Connection, sha256: str) -> list[str]:
 def all_documents(conn: sqlite3.Connection) -> list[tuple[str, Document]]:
     """Every stored document's id and record, in id order: what the chain and audit commands read."""
     return [(r[0], Document.model_validate_json(r[1])) for r in conn.execute("SELECT id, record FROM documents ORDER BY id")]
+
+
+@translated
+def document_records(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """Every document's id and record as the JSON text stored, in id order (parse it with
+    Document.model_validate_json): equal text is an equal record, so a reader can keep its parse."""
+    return [(r[0], r[1]) for r in conn.execute("SELECT id, record FROM documents ORDER BY id")]
+
+
+@translated
+def page_records(conn: sqlite3.Connection, sha256: str) -> list[str]:
+    """A file's pages as the JSON text stored (models.Page), in page order."""
+    return [r[0] for r in conn.execute("SELECT page FROM pages WHERE sha256 = ? ORDER BY number", (sha256,))]
+
+
+@translated
+def possible_duplicates(conn: sqlite3.Connection, doc_id: str) -> list[str]:
+    """The documents stored as possibly another scan of `doc_id` (either side of the pair)."""
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT second FROM possible_duplicates WHERE first = ? UNION SELECT first FROM possible_duplicates WHERE second = ?",
+            (doc_id, doc_id),
+        )
+    ]
 
 
 @translated
@@ -176,13 +203,7 @@ def show(conn: sqlite3.Connection, key: str) -> list[dict[str, Any]]:
                 [row["doc_number"]],
             )
         ]
-        twins = [
-            r[0]
-            for r in conn.execute(
-                "SELECT second FROM possible_duplicates WHERE first = ? UNION SELECT first FROM possible_duplicates WHERE second = ?",
-                (doc_id, doc_id),
-            )
-        ]
+        twins = possible_duplicates(conn, doc_id)
         file = {"sha256": sha, "names": file_names(conn, sha), "status": row["status"], "reason": row["reason"]}
         out.append({"id": doc_id, "file": file, "record": record, "pages": pages, "cited_by": cited_by, "possible_duplicates": twins})
     return out

@@ -55,6 +55,7 @@ from pipeline.web.desk import Desk, render
 from pipeline.web.scans import Scans
 from pipeline.web.security import BodyLimit, Gate, Throttle, allowed_hosts as hosts_for, is_loopback, load_secret
 from pipeline.web.sessions import SessionCookies, Sessions
+from pipeline.web.snapshot import Snapshots
 from pipeline.web.uploads import Uploads
 
 HERE = Path(__file__).resolve().parent
@@ -150,12 +151,14 @@ def create_app(
         uploads=Uploads(db, scans, ingest_options),
         templates=templates(),
         throttle=Throttle(),
+        snapshots=Snapshots(db),
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         desk.uploads.close()
+        desk.snapshots.close()
 
     app = Starlette(
         routes=ROUTES,

@@ -1,15 +1,18 @@
 """What every view shares: the desk's settings and services, and the request helpers.
 
-    Desk                         the database, the secret, the sign-in rule and throttle, scans, uploads, templates
+    Desk                         the database, the secret, the sign-in rule and throttle, scans, uploads,
+                                 templates, the snapshots of the archive
     desk_of(request)             the Desk of the app serving the request
-    reading(request)             a read-only connection (query_only; a bug in a view cannot write)
+    reading(request)             this thread's read-only connection (query_only; a bug in a view cannot write)
+    snapshot(request)            the archive as the store holds it now (pipeline.web.snapshot)
     writing(request)             the store's own connection (migrated, WAL, busy timeout) for one write
     user_of(request)             who acts: the signed-in user, or the local account on this machine
     posted(request)              the form, its CSRF token checked
     render(request, name, **context)   a template with the token, the user and the feed address
 
-Connections are opened per request and closed after it: SQLite connections are cheap, belong
-to one thread, and a long-lived one would pin an old snapshot of a WAL database.
+Reading connections are kept, one per thread of the server's pool, in autocommit: no statement
+outlives its request, so none pins an old snapshot of the WAL database. A write opens the
+store's own connection (migrations checked, WAL, busy timeout) and closes it after.
 """
 
 from __future__ import annotations
@@ -28,9 +31,9 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from pipeline import store
-from pipeline.store.schema import BUSY_TIMEOUT_MS
 from pipeline.web.scans import Scans
 from pipeline.web.security import Throttle, check_csrf, csrf_token, current_user, feed_token
+from pipeline.web.snapshot import Snapshot, Snapshots
 from pipeline.web.uploads import Uploads
 
 MAX_FORM_FIELDS = 50
@@ -46,6 +49,7 @@ class Desk:
     uploads: Uploads
     templates: Jinja2Templates
     throttle: Throttle
+    snapshots: Snapshots
 
 
 def desk_of(request: Request) -> Desk:
@@ -55,15 +59,17 @@ def desk_of(request: Request) -> Desk:
 
 @contextmanager
 def reading(request: Request) -> Iterator[sqlite3.Connection]:
-    """A connection that cannot write: opened read-only and with query_only on."""
-    db = desk_of(request).db
-    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    """A connection that cannot write: opened read-only and with query_only on, kept for this thread."""
+    conn = desk_of(request).snapshots.connection()
     try:
-        conn.execute("PRAGMA query_only = ON")
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         yield conn
     finally:
-        conn.close()
+        if conn.in_transaction:  # a view that began one and failed: the next request starts clean
+            conn.execute("ROLLBACK")
+
+
+def snapshot(request: Request) -> Snapshot:
+    return desk_of(request).snapshots.current()
 
 
 @contextmanager

@@ -1,13 +1,13 @@
 """The archive as the desk shows it: stored records read through the clerk's corrections.
 
-    load_archive(conn) -> Archive                every document corrected, its file, its log
-    register_rows(archive, filters, today) -> (queue, rows)   the 收文登记簿, review queue first
-    task_rows(archive, today) -> list[TaskRow]   every task with its next due day and 办结 state
+    Archive, Stored                              every document corrected, its file, its log
+    register_rows(archive, filters, today, earliest) -> (queue, rows)   the 收文登记簿, review queue first
+    TaskRow, next_due, sorted_task_rows          every task with its next due day and 办结 state
     bucket(row, today)                           overdue / this_week / later / undated / done
 
-Everything a page shows goes through `Archive`, so the register, the document view, the
-deadlines and the .ics feed all see the same corrected values (and filters match what is
-shown, not what the machine read before a clerk fixed it).
+Everything a page shows goes through `Archive` (read by pipeline.web.snapshot), so the
+register, the document view, the deadlines and the .ics feed all see the same corrected
+values (and filters match what is shown, not what the machine read before a clerk fixed it).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pipeline.store import overrides
 from pipeline import store
 from pipeline.tasks.ical import TZ
 from pipeline.store.overrides import Corrected, Override
-from pipeline.tasks.records import due_of, occurrences, tasks_from_document
+from pipeline.tasks.records import due_of, occurrences
 
 Bucket = Literal["overdue", "this_week", "later", "undated", "done"]
 SORTS = ("received", "issue_date", "doc_number", "issuer", "level", "status", "deadline")
@@ -64,29 +64,13 @@ class Archive:
     documents: dict[str, Stored]
 
 
-def _received(conn: sqlite3.Connection) -> dict[str, str]:
+def received_days(conn: sqlite3.Connection) -> dict[str, str]:
     """收文日期 of each file: the day it was stored, on Beijing time.
     (store.list_documents does not return `files.added_at` yet.)"""
     out = {}
     for sha256, added in conn.execute("SELECT sha256, added_at FROM files"):
         out[sha256] = datetime.fromisoformat(added).astimezone(TZ).date().isoformat()
     return out
-
-
-def load_archive(conn: sqlite3.Connection) -> Archive:
-    rows = {row["id"]: row for row in store.list_documents(conn)}
-    logs = overrides.by_document(conn)
-    received = _received(conn)
-    documents = {}
-    for doc_id, doc in store.all_documents(conn):
-        row = rows.get(doc_id)
-        if row is None:  # stored between the two reads: it shows at the next request
-            continue
-        log = logs.get(doc_id, [])
-        documents[doc_id] = Stored(
-            doc_id, overrides.apply(doc, log), row["status"], row["reason"], row["sha256"], row["file"], received.get(row["sha256"]), log
-        )
-    return Archive(documents)
 
 
 # --- tasks ----------------------------------------------------------------------------------------
@@ -109,13 +93,9 @@ def next_due(task: Task, today: date) -> date | None:
     return due_of(task)
 
 
-def task_rows(archive: Archive, today: date) -> list[TaskRow]:
-    out = []
-    for stored in archive.documents.values():
-        done = overrides.done_tasks(stored.log)
-        for task in tasks_from_document(stored.document, store_id=stored.id):
-            out.append(TaskRow(task, stored.id, next_due(task, today), done.get(task.id)))
-    return sorted(out, key=lambda r: (r.next_due is None, r.next_due or date.max, r.task.document.doc_number or ""))
+def sorted_task_rows(rows: list[TaskRow]) -> list[TaskRow]:
+    """Soonest first, undated last."""
+    return sorted(rows, key=lambda r: (r.next_due is None, r.next_due or date.max, r.task.document.doc_number or ""))
 
 
 def bucket(row: TaskRow, today: date) -> Bucket:
@@ -197,11 +177,11 @@ def _sort_key(row: RegisterRow, sort: str) -> tuple[bool, Any]:
 
 
 def register_rows(
-    archive: Archive, filters: Filters, today: date, conn: sqlite3.Connection | None = None
+    archive: Archive, filters: Filters, earliest: dict[str, date], conn: sqlite3.Connection | None = None
 ) -> tuple[list[RegisterRow], list[RegisterRow]]:
     """(review queue, the rest): documents that match, sorted; the queue holds `needs_review`
-    documents nobody has marked reviewed. Full-text search (`q`) needs `conn` for the index."""
-    earliest = earliest_open(task_rows(archive, today))
+    documents nobody has marked reviewed. `earliest` is each document's next open due day
+    (earliest_open). Full-text search (`q`) needs `conn` for the index."""
     snippets: dict[str, str] | None = None
     if filters.q and conn is not None:
         snippets = {row["id"]: row["snippet"] for row in store.search(conn, filters.q, limit=1000)}

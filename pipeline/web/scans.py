@@ -4,6 +4,7 @@
     Scans.keep(sha256, source)             keep an uploaded file's bytes as originals/<sha256>
     Scans.original(conn, sha256)           the file's bytes on disk, if any copy can be found
     Scans.page_jpeg(conn, sha256, page)    the page as a JPEG in the pixel space of its boxes, or None
+    Scans.picture(conn, sha256, page)      the same with its ETag, from memory after the first time
 
 The store keeps every page's lines and boxes but not its image, so the picture is made again
 from the original file. Boxes are in the pixels of the image as OCR'd (models.Box): the page
@@ -17,7 +18,9 @@ the stored lines (the template does that, escaped like everything else).
 Where an original is found: `originals/<sha256>` beside the database (every web upload keeps
 one, named by content, never by the uploaded name), else a name the file was ingested under
 that still holds the same bytes (the hash is checked: a name is a hint, not a trust).
-Rendered pages are cached in `page-cache/` and written atomically.
+Rendered pages are cached in `page-cache/` and written atomically, and the most recently
+shown are kept in memory (up to MEMORY_BYTES) with their ETag, the hash of their bytes: a page
+picture is rendered once, read from disk once, and a browser that has it gets 304.
 """
 
 from __future__ import annotations
@@ -28,7 +31,10 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -43,6 +49,13 @@ from pipeline.reading.sniff import sniff
 
 RENDER_SCALE = 2.0  # text-layer pages: 144 dpi, sharp enough to read, boxes are in 72 dpi points
 JPEG_QUALITY = 82
+MEMORY_BYTES = 64 << 20  # page pictures kept in memory: a few hundred pages at ~200 KB
+
+
+@dataclass(frozen=True)
+class Picture:
+    data: bytes
+    etag: str  # the quoted strong validator of these bytes (RFC 9110 §8.8.3)
 
 
 class Scans:
@@ -50,6 +63,9 @@ class Scans:
         self.originals = db.parent / "originals"
         self.cache = db.parent / "page-cache"
         self._found: dict[str, Path | None] = {}
+        self._shown: OrderedDict[tuple[str, int], Picture] = OrderedDict()
+        self._shown_bytes = 0
+        self._lock = threading.Lock()
 
     def keep(self, sha256: str, source: Path) -> None:
         """Keep `source` (bytes hashing to `sha256`) as the original of that file, once."""
@@ -99,6 +115,28 @@ class Scans:
         self.cache.mkdir(parents=True, exist_ok=True)
         _atomic(cached, lambda tmp: tmp.write_bytes(data))
         return data
+
+
+    def picture(self, conn: sqlite3.Connection, sha256: str, page: Page) -> Picture | None:
+        """page_jpeg with its ETag, kept in memory for the next request."""
+        key = (sha256, page.number)
+        with self._lock:
+            kept = self._shown.get(key)
+            if kept is not None:
+                self._shown.move_to_end(key)
+                return kept
+        data = self.page_jpeg(conn, sha256, page)
+        if data is None:
+            return None
+        kept = Picture(data, '"' + hashlib.sha256(data).hexdigest()[:32] + '"')
+        with self._lock:
+            if key not in self._shown:
+                self._shown[key] = kept
+                self._shown_bytes += len(data)
+            while self._shown_bytes > MEMORY_BYTES and len(self._shown) > 1:
+                _, dropped = self._shown.popitem(last=False)
+                self._shown_bytes -= len(dropped.data)
+        return kept
 
 
 def render(original: Path, page: Page) -> Image.Image | None:

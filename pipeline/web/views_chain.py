@@ -1,7 +1,7 @@
 """The forwarding chain as a tree and a picture, with its findings; the audit list.
 
-The graph is built afresh from the corrected records on every request (pipeline.chain.links), as the
-CLI does, so a corrected 文号 links at once. The picture is Graphviz's SVG served on its own URL
+The graph is built from the corrected records (pipeline.chain.links), as the CLI does, once for
+each state of the store (pipeline.web.snapshot), so a corrected 文号 links at the next request. The picture is Graphviz's SVG served on its own URL
 and shown with <img>: an SVG loaded as an image runs no script, whatever its labels hold.
 """
 
@@ -12,12 +12,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from models import ChainReport, Finding
-from pipeline.store import overrides
-from pipeline.chain.audit import at_fault, audit
-from pipeline.chain.links import build_chain, select
+from pipeline.chain.audit import at_fault
+from pipeline.chain.links import select
 from pipeline.chain.render import RELATION_NAMES, SEVERITY_NAMES, deadline_line, heading, render_svg, to_dot, via
 from pipeline.errors import GongwenError
-from pipeline.web.desk import reading, render
+from pipeline.web.desk import render, snapshot
 
 MAX_KEY = 100
 
@@ -32,10 +31,8 @@ def _key(request: Request) -> str | None:
 def _chain(request: Request) -> tuple[ChainReport, list[Finding], str | None]:
     """The (selected) report and the findings of the whole archive, as `gongwen chain` judges them."""
     key = _key(request)
-    with reading(request) as conn:
-        documents = overrides.corrected_documents(conn)
-    report = build_chain(documents)
-    findings = audit(report, dict(documents))
+    now = snapshot(request)
+    report, findings = now.chain(), now.findings()
     if key is not None:
         report = select(report, key)
     return report, findings, key

@@ -18,18 +18,15 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from models import Box, Deadline, Document, Page
+from models import Box, ChainReport, Deadline, Document, Page
 from pipeline.store import overrides
 from pipeline import store
 from pipeline.chain.levels import when_label
-from pipeline.chain.links import build_chain
 from pipeline.chain.render import RELATION_NAMES
-from pipeline.text.normalise import normalise
 from pipeline.store.overrides import DEADLINE_FIELDS, FIELDS, Applied
 from pipeline.errors import CorrectionConflict
-from pipeline.tasks.records import tasks_from_document
-from pipeline.web.desk import desk_of, posted, reading, render, user_of, writing
-from pipeline.web.records import Archive, Stored, load_archive
+from pipeline.web.desk import desk_of, posted, reading, render, snapshot, user_of, writing
+from pipeline.web.records import Stored
 
 DOC_ID = re.compile(r"^[0-9a-f]{16}$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -133,9 +130,8 @@ def text_segments(doc: Document, full_text: str, selected: str | None) -> list[t
     return [(full_text[start:a], False), (full_text[a:b], True), (full_text[b:end], False)]
 
 
-def neighbours(archive: Archive, doc_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def neighbours(report: ChainReport, doc_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(upstream, downstream): what this notice forwards, attaches or cites, and what does so to it."""
-    report = build_chain((i, s.document) for i, s in archive.documents.items())
     nodes = {n.id: n for n in report.nodes}
     up = [{"node": nodes[link.parent], "link": link} for link in report.links if link.child == doc_id]
     down = [{"node": nodes[link.child], "link": link} for link in report.links if link.parent == doc_id]
@@ -148,17 +144,20 @@ def document(request: Request) -> Response:
     if selected is not None and not FIELD_KEY.match(selected):
         raise HTTPException(400, "未知的字段")
     desk = desk_of(request)
+    now = snapshot(request)
+    archive = now.archive
+    stored = archive.documents.get(doc_id)
+    if stored is None:
+        raise HTTPException(404, "没有这份文件")
     with reading(request) as conn:
-        archive = load_archive(conn)
-        stored = archive.documents.get(doc_id)
-        if stored is None:
-            raise HTTPException(404, "没有这份文件")
-        pages = store.stored_pages(conn, stored.sha256)
-        picture = desk.scans.original(conn, stored.sha256) is not None
-        duplicates = next((item["possible_duplicates"] for item in store.show(conn, doc_id) if item["id"] == doc_id), [])
+        file = desk.snapshots.pages(conn, stored.sha256)
+        pages = file.pages
+        # text pages have no picture: no need to look for the original file
+        picture = any(p.source not in TEXT_SOURCES for p in pages) and desk.scans.original(conn, stored.sha256) is not None
+        duplicates = store.possible_duplicates(conn, doc_id)
     doc = stored.document
     done = overrides.done_tasks(stored.log)
-    upstream, downstream = neighbours(archive, doc_id)
+    upstream, downstream = neighbours(now.chain(), doc_id)
     machine_deadlines = len(doc.deadlines) - sum(1 for a in stored.corrected.added if not a.orphaned)
     return render(
         request,
@@ -171,9 +170,9 @@ def document(request: Request) -> Response:
         form_text=form_text,
         version_of=overrides.version_of,
         pages=page_views(doc, pages, selected, picture),
-        segments=text_segments(doc, normalise(pages).text, selected),
+        segments=text_segments(doc, file.text, selected),
         selected=selected,
-        tasks=[(task, done.get(task.id)) for task in tasks_from_document(doc, store_id=doc_id)],
+        tasks=[(task, done.get(task.id)) for task in now.tasks_of(doc_id)],
         upstream=upstream,
         downstream=downstream,
         duplicates=[d for d in duplicates if d in archive.documents],
@@ -208,11 +207,14 @@ def scan(request: Request) -> Response:
         raise HTTPException(404, "没有这一页")
     desk = desk_of(request)
     with reading(request) as conn:
-        page = next((p for p in store.stored_pages(conn, sha256) if p.number == number), None)
-        data = desk.scans.page_jpeg(conn, sha256, page) if page is not None else None
-    if data is None:
+        page = next((p for p in desk.snapshots.pages(conn, sha256).pages if p.number == number), None)
+        picture = desk.scans.picture(conn, sha256, page) if page is not None else None
+    if picture is None:
         raise HTTPException(404, "这一页没有扫描图像")
-    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
+    headers = {"Cache-Control": "private, max-age=86400", "ETag": picture.etag}
+    if picture.etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(picture.data, media_type="image/jpeg", headers=headers)
 
 
 # --- changes -------------------------------------------------------------------------------------------

@@ -13,8 +13,8 @@ from starlette.responses import Response
 
 from models.document import Level
 from pipeline.chain.levels import LEVEL_NAMES
-from pipeline.web.desk import reading, render
-from pipeline.web.records import SORTS, Filters, load_archive, register_rows, today_in_china
+from pipeline.web.desk import reading, render, snapshot
+from pipeline.web.records import SORTS, Filters, earliest_open, register_rows, today_in_china
 
 STATUSES = ("done", "partial", "needs_review")
 MAX_QUERY = 100
@@ -66,9 +66,10 @@ def filters_from(params: QueryParams) -> Filters:
 def register(request: Request) -> Response:
     filters = filters_from(request.query_params)
     today = today_in_china()
+    now = snapshot(request)
+    archive = now.archive
     with reading(request) as conn:
-        archive = load_archive(conn)
-        queue, rows = register_rows(archive, filters, today, conn)
+        queue, rows = register_rows(archive, filters, earliest_open(now.task_rows(today)), conn)
 
     def query_with(**changes: str) -> str:
         """This page's query with some values replaced: the sort links keep the filters."""

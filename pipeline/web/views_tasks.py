@@ -23,8 +23,8 @@ from pipeline.store import overrides
 from pipeline.errors import CalendarError, GongwenError
 from pipeline.tasks.ical import RECURRENCE_NAMES, CalendarOptions, build_calendar, check_calendar, uid_of
 from pipeline.store.overrides import Override
-from pipeline.web.desk import posted, reading, render
-from pipeline.web.records import TaskRow, bucket, load_archive, task_rows, today_in_china
+from pipeline.web.desk import posted, render, snapshot
+from pipeline.web.records import TaskRow, bucket, today_in_china
 from pipeline.web.views_document import acting, write_with
 
 BUCKETS = {"overdue": "已逾期", "this_week": "本周到期", "later": "以后到期", "undated": "无明确日期", "done": "已办结"}
@@ -33,8 +33,7 @@ MAX_URL = 500
 
 
 def _rows(request: Request) -> list[TaskRow]:
-    with reading(request) as conn:
-        return task_rows(load_archive(conn), today_in_china())
+    return snapshot(request).task_rows(today_in_china())
 
 
 def deadlines(request: Request, message: str | None = None, status_code: int = 200) -> Response:
