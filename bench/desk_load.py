@@ -15,7 +15,9 @@ is an error; "database is locked" is looked for in every answer and in the serve
 ingest's output. The run stops by itself: after --seconds, or after --requests per client.
 
 Prints a markdown table (p50, p95, max per kind of page, with the goals: pages 300 ms at p95,
-search 1 s) and a JSON summary line on stdout; exit code 1 on any error or lock, 0 otherwise
+search 1 s), the CPU time each party used during the run (the server's per request, which a
+shared machine's load inflates far less than the latencies) and the load average at the start
+and the end, and a JSON summary line on stdout; exit code 1 on any error or lock, 0 otherwise
 (a missed latency goal is reported, not failed: the machine is shared).
 """
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import signal
 import socket
 import sqlite3
@@ -37,6 +40,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import httpx
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 GONGWEN = [sys.executable, "-m", "pipeline.cli.main"]
@@ -60,6 +64,15 @@ class Report:
     ingest_statuses: dict[str, int] = field(default_factory=dict)
     ingest_seconds: float = 0.0
     ingest_exit: int | None = None
+    server_cpu_s: float = 0.0  # the desk's process, user + system, during the load
+    clients_cpu_s: float = 0.0  # the client threads (this process)
+    ingest_cpu_s: float = 0.0  # `gongwen ingest` and its worker processes
+    load_average: tuple[float, float] = (0.0, 0.0)  # 1-minute load average at the start and at the end
+
+    @property
+    def server_ms_per_request(self) -> float:
+        total = sum(self.requests.values())
+        return round(self.server_cpu_s * 1000 / total, 2) if total else 0.0
 
     @property
     def ok(self) -> bool:
@@ -172,6 +185,10 @@ def run(clients: int = 20, seconds: float | None = 60.0, requests: int | None = 
             errors: list[str] = []
             locks: list[int] = []
             print(f"{clients} clients on {base} while `gongwen ingest` stores {files} files…", file=sys.stderr)
+            load_before = os.getloadavg()[0]
+            desk_process = psutil.Process(server.pid)
+            server_cpu, clients_cpu = sum(desk_process.cpu_times()[:2]), time.process_time()
+            children_cpu = _children_cpu()
             started = time.monotonic()
             ingest_log = folder / "ingest.log"
             with ingest_log.open("wb") as log:
@@ -188,8 +205,12 @@ def run(clients: int = 20, seconds: float | None = 60.0, requests: int | None = 
             for thread in threads:
                 thread.join()
             elapsed = time.monotonic() - started
+            server_cpu = sum(desk_process.cpu_times()[:2]) - server_cpu
+            clients_cpu = time.process_time() - clients_cpu
+            load_after = os.getloadavg()[0]
             out, _ = ingest.communicate(timeout=1800)
             ingest_seconds = time.monotonic() - started
+            ingest_cpu = _children_cpu() - children_cpu  # the ingest is the only child reaped meanwhile
         finally:
             stop(server)
         statuses: dict[str, int] = {}
@@ -211,8 +232,18 @@ def run(clients: int = 20, seconds: float | None = 60.0, requests: int | None = 
             ingest_statuses=statuses,
             ingest_seconds=round(ingest_seconds, 1),
             ingest_exit=ingest.returncode,
+            server_cpu_s=round(server_cpu, 1),
+            clients_cpu_s=round(clients_cpu, 1),
+            ingest_cpu_s=round(ingest_cpu, 1),
+            load_average=(round(load_before, 1), round(load_after, 1)),
         )
         return report
+
+
+def _children_cpu() -> float:
+    """User + system seconds of the child processes reaped so far (and of their own children)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def table(report: Report) -> str:
@@ -229,6 +260,11 @@ def table(report: Report) -> str:
         rows.append(f"| {kind} | {report.requests[kind]} | {figures['p50']} | {figures['p95']} | {figures['max']} | ≤ {goal} ({met}) |")
     rows.append("")
     rows.append(f"errors: {len(report.errors)}; `database is locked`: {report.locked}; ingest exit code {report.ingest_exit}")
+    rows.append(
+        f"CPU during the load: desk {report.server_cpu_s} s ({report.server_ms_per_request} ms a request), "
+        f"clients {report.clients_cpu_s} s, ingest {report.ingest_cpu_s} s; "
+        f"load average {report.load_average[0]} at the start, {report.load_average[1]} at the end ({os.cpu_count()} cores)"
+    )
     return "\n".join(rows)
 
 
@@ -241,7 +277,7 @@ def main() -> None:
     args = parser.parse_args()
     report = run(args.clients, None if args.requests else args.seconds, args.requests, args.files)
     print(table(report))
-    print(json.dumps(asdict(report), ensure_ascii=False))
+    print(json.dumps({**asdict(report), "server_ms_per_request": report.server_ms_per_request}, ensure_ascii=False))
     for error in report.errors:
         print(error, file=sys.stderr)
     sys.exit(0 if report.ok else 1)

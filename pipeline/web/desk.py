@@ -9,6 +9,8 @@
     user_of(request)             who acts: the signed-in user, or the local account on this machine
     posted(request)              the form, its CSRF token checked
     render(request, name, **context)   a template with the token, the user and the feed address
+    shown(request, now, make)    a page that depends only on the store, the address, the day and the
+                                 user: rendered once for them, whatever the session
 
 Reading connections are kept, one per thread of the server's pool, in autocommit: no statement
 outlives its request, so none pins an old snapshot of the WAL database. A write opens the
@@ -18,8 +20,9 @@ store's own connection (migrations checked, WAL, busy timeout) and closes it aft
 from __future__ import annotations
 
 import getpass
+import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,16 +30,20 @@ from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
 
 from pipeline import store
 from pipeline.web.scans import Scans
+from pipeline.web.records import today_in_china
 from pipeline.web.security import Throttle, check_csrf, csrf_token, current_user, feed_token
 from pipeline.web.snapshot import Snapshot, Snapshots
 from pipeline.web.uploads import Uploads
 
 MAX_FORM_FIELDS = 50
+# Stands for the session's CSRF token in a page rendered once for every session (`shown`): random
+# for each process and never sent, so no stored text can hold it by chance or by design.
+TOKEN_SLOT = secrets.token_urlsafe(32)
 
 
 @dataclass
@@ -100,14 +107,37 @@ async def posted(request: Request) -> FormData:
     return form
 
 
+def _context(request: Request, csrf: str, context: dict[str, Any]) -> dict[str, Any]:
+    desk = desk_of(request)
+    return {
+        **context,
+        "request": request,
+        "csrf": csrf,
+        "user": current_user(request),
+        "acting_as": user_of(request),
+        "signed_in": current_user(request) is not None,
+        "feed_url": f"{request.base_url}deadlines.ics?token={feed_token(desk.secret)}",
+        "login_required": desk.login_required,
+    }
+
+
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
     desk = desk_of(request)
-    context.update(
-        csrf=csrf_token(request),
-        user=current_user(request),
-        acting_as=user_of(request),
-        signed_in=current_user(request) is not None,
-        feed_url=f"{request.base_url}deadlines.ics?token={feed_token(desk.secret)}",
-        login_required=desk.login_required,
-    )
-    return desk.templates.TemplateResponse(request, name, context, status_code=status_code)
+    return desk.templates.TemplateResponse(request, name, _context(request, csrf_token(request), context), status_code=status_code)
+
+
+def shown(request: Request, now: Snapshot, make: Callable[[], tuple[str, dict[str, Any]]], also: tuple[object, ...] = ()) -> Response:
+    """A read-only page (`make` gives its template and context) rendered once for this state of
+    the store, this address (path, query, host: the page names it) and day, and this user, and
+    kept with the snapshot: the register, a document, the deadlines and the chain are asked for
+    again and again while the store stands still. Only the session's CSRF token differs from one
+    session to the next; it goes in on the way out. Everything else a page shows must come from
+    those, or be named in `also` (what the page depends on beside the store)."""
+    token = csrf_token(request)  # first, as for any page: it may start the session
+
+    def page() -> str:
+        name, context = make()
+        return desk_of(request).templates.get_template(name).render(_context(request, TOKEN_SLOT, context))
+
+    text = now.page((str(request.url), current_user(request), today_in_china(), *also), page)
+    return HTMLResponse(text.replace(TOKEN_SLOT, token))

@@ -7,6 +7,7 @@
     Snapshot.archive                  every document corrected, its file, its log (records.Archive)
     Snapshot.task_rows(today)         every task with its next due day
     Snapshot.chain() / .findings()    the forwarding graph over the corrected records, and its audit
+    Snapshot.page(key, make)          a rendered page kept for this state of the store (pipeline.web.desk.shown)
 
 Every page of the desk reads the whole archive: the register filters and sorts it, the document
 view places a notice in the forwarding chain, which is built over every notice. Parsing each
@@ -37,6 +38,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -55,6 +57,7 @@ from pipeline.when import workdays
 from pipeline.web.records import Archive, Stored, TaskRow, next_due, received_days, sorted_task_rows
 
 MAX_FILES_KEPT = 256  # files whose pages stay parsed: those a clerk has open, and more
+MAX_PAGES_KEPT = 256  # rendered pages kept for one state of the store
 
 
 @dataclass
@@ -86,6 +89,7 @@ class Snapshot:
     _rows: tuple[date, list[TaskRow]] | None = None
     _chain: ChainReport | None = None
     _findings: list[Finding] | None = None
+    _pages: dict[tuple[object, ...], str] = field(default_factory=dict)
 
     def documents(self) -> list[tuple[str, Document]]:
         return [(doc_id, stored.document) for doc_id, stored in self.archive.documents.items()]
@@ -119,6 +123,21 @@ class Snapshot:
             if self._findings is None:
                 self._findings = audit(report, dict(self.documents()))
             return self._findings
+
+
+    def page(self, key: tuple[object, ...], make: Callable[[], str]) -> str:
+        """The page `key` names, made once for this snapshot (rendered outside the lock: making
+        it may need the chain, which takes it)."""
+        with self._lock:
+            kept = self._pages.get(key)
+        if kept is not None:
+            return kept
+        made = make()
+        with self._lock:
+            while len(self._pages) >= MAX_PAGES_KEPT:
+                del self._pages[next(iter(self._pages))]
+            self._pages[key] = made
+        return made
 
 
 def _read(conn: sqlite3.Connection, version: int, before: Snapshot | None) -> Snapshot:

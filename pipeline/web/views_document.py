@@ -25,7 +25,7 @@ from pipeline.chain.levels import when_label
 from pipeline.chain.render import RELATION_NAMES
 from pipeline.store.overrides import DEADLINE_FIELDS, FIELDS, Applied
 from pipeline.errors import CorrectionConflict
-from pipeline.web.desk import desk_of, posted, reading, render, snapshot, user_of, writing
+from pipeline.web.desk import desk_of, posted, reading, shown, snapshot, user_of, writing
 from pipeline.web.records import Stored
 
 DOC_ID = re.compile(r"^[0-9a-f]{16}$")
@@ -145,42 +145,45 @@ def document(request: Request) -> Response:
         raise HTTPException(400, "未知的字段")
     desk = desk_of(request)
     now = snapshot(request)
-    archive = now.archive
-    stored = archive.documents.get(doc_id)
+    stored = now.archive.documents.get(doc_id)
     if stored is None:
         raise HTTPException(404, "没有这份文件")
     with reading(request) as conn:
         file = desk.snapshots.pages(conn, stored.sha256)
-        pages = file.pages
-        # text pages have no picture: no need to look for the original file
-        picture = any(p.source not in TEXT_SOURCES for p in pages) and desk.scans.original(conn, stored.sha256) is not None
-        duplicates = store.possible_duplicates(conn, doc_id)
-    doc = stored.document
-    done = overrides.done_tasks(stored.log)
-    upstream, downstream = neighbours(now.chain(), doc_id)
-    machine_deadlines = len(doc.deadlines) - sum(1 for a in stored.corrected.added if not a.orphaned)
-    return render(
-        request,
-        "document.html",
-        stored=stored,
-        doc=doc,
-        fields=field_views(stored),
-        deadline_fields=DEADLINE_FIELDS,
-        machine_deadlines=machine_deadlines,
-        form_text=form_text,
-        version_of=overrides.version_of,
-        pages=page_views(doc, pages, selected, picture),
-        segments=text_segments(doc, file.text, selected),
-        selected=selected,
-        tasks=[(task, done.get(task.id)) for task in now.tasks_of(doc_id)],
-        upstream=upstream,
-        downstream=downstream,
-        duplicates=[d for d in duplicates if d in archive.documents],
-        history=list(reversed(stored.log)),
-        active_ids={o.id for o in overrides.active(stored.log)},
-        when_label=when_label,
-        relation_names=RELATION_NAMES,
-    )
+        # Whether the original is on disk is not the store's to say (an upload keeps it after
+        # storing it): asked each time, and part of what the page is kept under.
+        # Text pages have no picture: no need to look for the original file.
+        picture = any(p.source not in TEXT_SOURCES for p in file.pages) and desk.scans.original(conn, stored.sha256) is not None
+
+    def page() -> tuple[str, dict[str, Any]]:
+        with reading(request) as conn:
+            duplicates = store.possible_duplicates(conn, doc_id)
+        doc = stored.document
+        done = overrides.done_tasks(stored.log)
+        upstream, downstream = neighbours(now.chain(), doc_id)
+        machine_deadlines = len(doc.deadlines) - sum(1 for a in stored.corrected.added if not a.orphaned)
+        return "document.html", {
+            "stored": stored,
+            "doc": doc,
+            "fields": field_views(stored),
+            "deadline_fields": DEADLINE_FIELDS,
+            "machine_deadlines": machine_deadlines,
+            "form_text": form_text,
+            "version_of": overrides.version_of,
+            "pages": page_views(doc, file.pages, selected, picture),
+            "segments": text_segments(doc, file.text, selected),
+            "selected": selected,
+            "tasks": [(task, done.get(task.id)) for task in now.tasks_of(doc_id)],
+            "upstream": upstream,
+            "downstream": downstream,
+            "duplicates": [d for d in duplicates if d in now.archive.documents],
+            "history": list(reversed(stored.log)),
+            "active_ids": {o.id for o in overrides.active(stored.log)},
+            "when_label": when_label,
+            "relation_names": RELATION_NAMES,
+        }
+
+    return shown(request, now, page, also=(picture,))
 
 
 def document_json(request: Request) -> Response:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import get_args
+from typing import Any, get_args
 from urllib.parse import urlencode
 
 from starlette.datastructures import QueryParams
@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from models.document import Level
 from pipeline.chain.levels import LEVEL_NAMES
-from pipeline.web.desk import reading, render, snapshot
+from pipeline.web.desk import reading, shown, snapshot
 from pipeline.web.records import SORTS, Filters, earliest_open, register_rows, today_in_china
 
 STATUSES = ("done", "partial", "needs_review")
@@ -65,26 +65,26 @@ def filters_from(params: QueryParams) -> Filters:
 
 def register(request: Request) -> Response:
     filters = filters_from(request.query_params)
-    today = today_in_china()
     now = snapshot(request)
-    archive = now.archive
-    with reading(request) as conn:
-        queue, rows = register_rows(archive, filters, earliest_open(now.task_rows(today)), conn)
 
     def query_with(**changes: str) -> str:
         """This page's query with some values replaced: the sort links keep the filters."""
         return urlencode({**dict(request.query_params), **changes})
 
-    return render(
-        request,
-        "register.html",
-        queue=queue,
-        rows=rows,
-        filters=filters,
-        levels=LEVEL_NAMES,
-        statuses=STATUSES,
-        sorts=SORT_NAMES,
-        total=len(archive.documents),
-        today=today,
-        query_with=query_with,
-    )
+    def page() -> tuple[str, dict[str, Any]]:
+        today = today_in_china()
+        with reading(request) as conn:
+            queue, rows = register_rows(now.archive, filters, earliest_open(now.task_rows(today)), conn)
+        return "register.html", {
+            "queue": queue,
+            "rows": rows,
+            "filters": filters,
+            "levels": LEVEL_NAMES,
+            "statuses": STATUSES,
+            "sorts": SORT_NAMES,
+            "total": len(now.archive.documents),
+            "today": today,
+            "query_with": query_with,
+        }
+
+    return shown(request, now, page)
