@@ -21,12 +21,14 @@ $(STAMP): pyproject.toml
 # The main job: a demo inbox ingested into notices.db, then the register, the deadlines as
 # deadlines.ics, the forwarding chain and its audit. The demo takes a few scans of each kind
 # (the four-level fire chain as PDFs, the rotated TIFF, the old JPEG, a notice with its bundled
-# upstream) with every text notice and the inbox of broken files, so it finishes in about
-# a minute on 2 cores; the tests read every scan (make test). Explicit globs keep the truth
-# texts and labels out of the batch. The fixture chains hold deliberate faults, so the audit's
-# exit 9 (findings of error severity) counts as a finished run.
+# upstream) with every text notice, one notice of each other kind a notice arrives in (.docx,
+# a saved web page, an e-mail with a .docx attached, OFD, an Outlook .msg: fixtures/inputs/)
+# and the inbox of broken files, so it finishes in about a minute on 2 cores; the tests read
+# every scan (make test). Explicit globs keep the truth texts and labels out of the batch.
+# The fixture chains hold deliberate faults, so the audit's exit 9 (findings of error
+# severity) counts as a finished run.
 DEMO_SCANS := fixtures/scans/h0[1-5]_*.pdf fixtures/scans/h06_*.tiff fixtures/scans/h10_*.jpg
-INBOX := $(DEMO_SCANS) fixtures/seed/*.txt fixtures/chains/*/*.txt fixtures/inbox
+INBOX := $(DEMO_SCANS) fixtures/seed/*.txt fixtures/chains/*/*.txt fixtures/inputs/demo fixtures/inputs/*.msg fixtures/inbox
 GONGWEN := $(VENV)/bin/gongwen
 run: install
 	@mkdir -p out

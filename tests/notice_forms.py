@@ -160,11 +160,31 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def make_html(path: Path, paragraphs: list[str] | None = None, *, charset: str = "utf-8", declared: str | None = None, scripts: int = 0) -> Path:
+SEED_LINKS = [
+    ("/uploads/2024/11/W020241106.pdf", "民政部 全国老龄办关于深入学习贯彻习近平总书记给“银龄行动”老年志愿者代表重要回信精神的通知.pdf"),
+    ("/uploads/2024/11/W020241106_2.docx", "回执.docx"),
+]
+SEED_BLOCK = {"索引号": "11140000012129564X/2024-00169", "发布机构": "山西省民政厅", "成文日期": "2024年11月05日", "发布日期": "2024-11-06"}
+
+
+def make_html(
+    path: Path,
+    paragraphs: list[str] | None = None,
+    *,
+    charset: str = "utf-8",
+    declared: str | None = None,
+    scripts: int = 0,
+    block: dict[str, str] | None = None,
+    links: list[tuple[str, str]] | None = None,
+) -> Path:
     """A page saved from a provincial government site: navigation, the title first, the
     政府信息公开 metadata table, the text, the attachment links, a footer. `declared` is the
-    charset the page's meta tag claims (it may lie); `scripts` adds that many bytes of script."""
+    charset the page's meta tag claims (it may lie); `scripts` adds that many bytes of script;
+    `block` gives the table's 索引号, 发布机构, 成文日期 and 发布日期 and `links` the attachment
+    links (address, name shown), the seed notice's by default."""
     paras = paragraphs or provincial_paragraphs()
+    block = block or SEED_BLOCK
+    links = links or SEED_LINKS
     title, body = paras[2], paras[3:]
     script = f"<script>var tracking = '{'x' * scripts}';</script>" if scripts else ""
     html = f"""<!DOCTYPE html>
@@ -177,16 +197,15 @@ def make_html(path: Path, paragraphs: list[str] | None = None, *, charset: str =
 <div class="article">
 <h1 class="article-title">{escape(title)}</h1>
 <table class="xxgk-table">
-<tr><th>索引号：</th><td>11140000012129564X/2024-00169</td><th>发布机构：</th><td>山西省民政厅</td></tr>
-<tr><th>发文字号：</th><td>{escape(paras[1])}</td><th>成文日期：</th><td>2024年11月05日</td></tr>
-<tr><th>主题分类：</th><td>民政、扶贫、救灾\\老龄工作</td><th>发布日期：</th><td>2024-11-06</td></tr>
+<tr><th>索引号：</th><td>{block["索引号"]}</td><th>发布机构：</th><td>{block["发布机构"]}</td></tr>
+<tr><th>发文字号：</th><td>{escape(paras[1])}</td><th>成文日期：</th><td>{block["成文日期"]}</td></tr>
+<tr><th>主题分类：</th><td>民政、扶贫、救灾\\老龄工作</td><th>发布日期：</th><td>{block["发布日期"]}</td></tr>
 </table>
 <div class="TRS_Editor" id="zoom">
 {"".join(f"<p>{escape(p)}</p>" for p in body if not p.startswith("附件"))}
 </div>
 <div class="attachments">{escape(next(p for p in body if p.startswith("附件")))}<br>
-<a href="/uploads/2024/11/W020241106.pdf">民政部 全国老龄办关于深入学习贯彻习近平总书记给“银龄行动”老年志愿者代表重要回信精神的通知.pdf</a>
-<a href="/uploads/2024/11/W020241106_2.docx">回执.docx</a></div>
+{"".join(f'<a href="{href}">{escape(name)}</a>' for href, name in links)}</div>
 </div>
 <div class="share">分享到：<a>微信</a><a>微博</a> 【<a>打印本页</a>】【<a>关闭窗口</a>】</div>
 <div class="footer"><p>主办：山西省民政厅 地址：太原市迎泽区迎泽大街 电话：0351-4045678</p><p>晋ICP备05001925号 晋公网安备 14010602000123号</p></div>

@@ -290,3 +290,25 @@ def test_gongwen_ingest_stores_an_outlook_message_and_refuses_a_truncated_one(tm
     assert routing["subject"] == "转发：省民政厅关于转发银龄行动回信精神的通知"
     table = subprocess.run([*GONGWEN, "show", "晋民函〔2024〕169号", "--db", str(db), "--table"], capture_output=True, text=True, timeout=300)
     assert "收文" in table.stdout and "sxsmztllgzc@163.com" in table.stdout and "2024-11-06" in table.stdout
+
+
+DEMO = {
+    "晋民函〔2024〕177号.docx": "h07_letter_comment_window",
+    "t20230306_12.html": "h09_request_with_signer",
+    "转发省老龄办通知.eml": "h11_no_deadline_honour_list",
+    "临市教发〔2024〕63号.ofd": "h12_city_school_recurring",
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEMO))
+def test_each_demo_input_gives_its_notices_labelled_head(name: str):
+    """`make run`'s files of the other kinds (fixtures/inputs/demo) against their notices' labels."""
+    fixtures = MSG.parent.parent
+    labels = json.loads((fixtures / "notices" / f"{DEMO[name]}.expected.json").read_text(encoding="utf-8"))
+    want = labels["documents"][0] if "documents" in labels else labels
+    result, _ = parse_file(fixtures / "inputs" / "demo" / name)
+    assert result.status == "done", result.problems
+    doc = result.documents[0]
+    for field in ("doc_number", "title", "issuers", "recipients", "issue_date"):
+        assert getattr(doc, field) == want[field], field
+    assert [d.date for d in doc.deadlines] == [d.get("date") for d in want.get("deadlines", [])]
