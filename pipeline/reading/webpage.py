@@ -1,7 +1,8 @@
 """Read a notice from a page saved off a government site (.html, .htm, or .mhtml).
 
-    read_webpage(path, kind) -> Page     source "html": the 发文字号 and the title first, then the
-                                         main text; Line.where is each element's XPath;
+    read_webpage(path, kind) -> Page     source "html": the title first, then the main text and
+                                         the 政府信息公开 table's cells in page order;
+                                         Line.where is each element's XPath;
                                          Page.metadata holds the attachment links
 
 The main text is found by readability-lxml (small: lxml and chardet; trafilatura finds the
