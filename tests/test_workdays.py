@@ -182,6 +182,21 @@ def test_a_2027_schedule_notice_makes_2027_counts_certain(schedule_2027) -> None
     assert counted.end == "2027-10-13" and counted.confidence == pytest.approx(0.9)
 
 
+def test_a_duty_each_spring_festival_gains_its_2027_day_from_the_schedule_notice(schedule_2027) -> None:
+    from pipeline.when import resolve
+
+    # the 2027 block begins 02-05 (the notice's 春节 line), so 春节前 is 02-04; a yearly rule could not say it
+    when = resolve("每年春节前报送", issue_date=date(2026, 12, 10))
+    assert (when.kind, when.rrule, when.rdates, when.first) == ("recurring", None, ["2027-02-04"], "2027-02-04")
+
+
+def test_a_duty_each_spring_festival_is_undeterminable_while_no_calendar_covers_the_next_one() -> None:
+    from pipeline.when import resolve
+
+    when = resolve("每年春节前报送", issue_date=date(2026, 12, 10))
+    assert when.kind == "undeterminable" and any("no 春节 on or after 2026-12-10" in note for note in when.notes)
+
+
 def test_without_the_2027_notice_2027_stays_uncertain() -> None:
     from pipeline.when import resolve
 

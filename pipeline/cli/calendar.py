@@ -94,8 +94,9 @@ def _when_cell(task: Task) -> str:
     if task.kind == "window":
         return f"{task.start} 至 {task.due}"
     if task.kind == "recurring":
-        label = RECURRENCE_NAMES.get(task.recurring or "", task.rrule)
-        return f"{label} {offset_words(task.offset_workdays)}".strip() + f"\n首次 {task.due or '?'}"
+        label = RECURRENCE_NAMES.get(task.recurring or "", task.rrule or "")
+        how = "最后一个工作日" if task.offset_workdays == 0 else offset_words(task.offset_workdays)
+        return f"{label} {how}".strip() + f"\n首次 {task.due or '?'}"
     return task.due or "无明确日期"
 
 
