@@ -83,7 +83,7 @@ def candidates(norm: Folded) -> list[Candidate]:
             if item is None:
                 break
             out.append(item)
-    return _share_marks(text, out)
+    return _share_years(text, _share_marks(text, out))
 
 
 def _list_day(text: str, prev: Candidate, limit: int) -> Candidate | None:
@@ -105,6 +105,22 @@ def _share_marks(text: str, out: list[Candidate]) -> list[Candidate]:
             _LIST_JOIN_RE.fullmatch(text, cand.end, nxt.start)
         ):
             out[k] = replace(cand, marked=True)
+    return out
+
+
+def _share_years(text: str, out: list[Candidate]) -> list[Candidate]:
+    """A yearless item of a list takes the year of the item before it when that one prints its year
+    (`2026年6月30日和12月31日前`); one earlier in the year than it is the next year's, as in a range."""
+    for k in range(len(out) - 1):
+        cand, nxt = out[k], out[k + 1]
+        head, item = cand.carry or cand.first, nxt.first
+        if (
+            cand.shape == nxt.shape == "date" and not nxt.skip and nxt.carry is None
+            and isinstance(head, Cal) and head.year is not None
+            and isinstance(item, Cal) and item.year is None and item.year_rel is None and item.month_rel is None
+            and item.month is not None and _LIST_JOIN_RE.fullmatch(text, cand.end, nxt.start)
+        ):  # fmt: skip
+            out[k + 1] = replace(nxt, carry=head)
     return out
 
 

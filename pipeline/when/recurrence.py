@@ -30,7 +30,7 @@ RECURRING_RE = re.compile(
     rf"(?:的?(?P<ym>{MONTH})月份?(?:(?P<yd>{DAY})[日号]|(?P<ypart>上中旬|中下旬|上旬|中旬|下旬|底|末))?"
     rf"(?P<ymore>(?:(?:之前|以前|前)?(?:以及|和|及|与|、){MONTH}月份?(?:{DAY}[日号]|底|末)?)+)?"
     r"|的?(?P<yq>第?[一二三四1-4]季度(?:末|底)?|上半年|下半年)"
-    rf"|(?:首月|第一个月)(?P<qd>{DAY})[日号]"
+    rf"|(?:首月|第一个月)(?P<qd>{DAY})[日号]|(?:末月|最后一个月)(?P<qe>{DAY})[日号]"
     rf"|(?P<md>{DAY})[日号](?P<mdmore>(?:(?:之前|以前|前)?(?:以及|和|及|与|、){DAY}[日号])+)?"
     rf"|(?<=[周期])(?P<wd>[{WEEKDAY_CHARS}](?:[、,和及][{WEEKDAY_CHARS}])*)(?![\d月日号])"
     r"|(?P<part>年底|年末|上旬|中旬|下旬|底|末))?"
@@ -101,6 +101,12 @@ def recurring_atom(m: re.Match[str]) -> Recurring | None:
             return None
         parts["BYMONTH"] = _PERIOD_STARTS[unit]
         parts["BYMONTHDAY"] = str(number(m.group("qd")))
+        interval = 1
+    elif m.group("qe"):  # 每季度末月20日: that day of each period's last month
+        if unit not in _PERIOD_ENDS:
+            return None
+        parts["BYMONTH"] = _PERIOD_ENDS[unit]
+        parts["BYMONTHDAY"] = str(number(m.group("qe")))
         interval = 1
     elif m.group("md"):  # 每月5日, 每月10日、25日
         if freq != "MONTHLY" or unit in _PERIOD_ENDS:
