@@ -124,7 +124,6 @@ class Snapshot:
                 self._findings = audit(report, dict(self.documents()))
             return self._findings
 
-
     def page(self, key: tuple[object, ...], make: Callable[[], str]) -> str:
         """The page `key` names, made once for this snapshot (rendered outside the lock: making
         it may need the chain, which takes it)."""
