@@ -151,3 +151,30 @@ def test_a_short_attachment_line_does_not_swallow_the_paragraph_under_it():
     rows[-3] = ("请各单位认真填写。", 310, rows[-3][2], 700, BODY_H)
     doc = _parse(rows)
     assert doc.attachments == ["森林防火隐患排查表"]
+
+
+def test_a_title_set_as_a_paragraph_does_not_run_into_the_recipients():
+    # A printout of a web page sets the title in body type, indented, with no blank line under
+    # it; its 文种 ends it where a 主送 list starts.
+    rows = [
+        ("报送2024年度森林防火隐患排查整治工作总结的通知", 310, 312, 1380, BODY_H),
+        ("各省、自治区、直辖市应急管理厅（局），新疆生产建设兵团应急", LEFT, 312 + PITCH, 1444, BODY_H),
+        ("管理局：", LEFT, 312 + 2 * PITCH, 400, BODY_H),
+    ]
+    rows += _body(PARAGRAPH, 312 + 3 * PITCH) + _body(ASK, 312 + 6 * PITCH)
+    doc = _parse(rows)
+    assert doc.title == "报送2024年度森林防火隐患排查整治工作总结的通知"
+    assert doc.recipients[-1] == "新疆生产建设兵团应急管理局"
+
+
+def test_a_recipients_list_broken_after_the_number_is_no_title_line():
+    rows = [
+        ("关于开展森林防火隐患排查整治的通知", 380, 300, 1280, TITLE_H),
+        ("运应急函〔2024〕37号", 310, 460, 720, BODY_H),
+        ("各县、市、区应急管理局、林业局、自然资源局、消防救援大队、", 310, 460 + PITCH, 1430, BODY_H),
+        ("森林公安局：", LEFT, 460 + 2 * PITCH, 500, BODY_H),
+    ]
+    rows += _body(PARAGRAPH, 460 + 3 * PITCH) + _body(ASK, 460 + 6 * PITCH)
+    doc = _parse(rows)
+    assert doc.title == "关于开展森林防火隐患排查整治的通知"
+    assert any("林业局" in r for r in doc.recipients) and doc.recipients[-1] == "森林公安局"

@@ -207,8 +207,8 @@ def _joins(prev: Line, nxt: Line, geo: dict[int, _Geometry | None], unwrapped: f
                 and g.wrapped(prev.box, _next_word(b))
             )
             return "" if hanging or flush else None
-        if _ends_element(a):
-            return None
+        if _ends_element(a) or _TITLE_END_RE.search(a) and (_opens_recipients(b) or looks_like_recipients(b)):
+            return None  # a title set as a paragraph, then the 主送 (§7.3.3)
         # The printed width says whether the line was full; the box says so too, when the
         # page's margin could be measured.
         same_page_geo = geo.get(prev.page)
@@ -245,6 +245,15 @@ def _breaks_paragraph(a: str, b: str) -> bool:
         and not is_chrome(a)
         and not looks_like_recipients(b)
     )
+
+
+# The first line of a 主送 list broken over lines: `各市、州、直管市、…、城管局、`; its colon is on a
+# later line, so `looks_like_recipients` cannot tell yet.
+_OPENS_RECIPIENTS_RE = re.compile(r"^各[^。；：:]{0,40}?[、，,]")
+
+
+def _opens_recipients(text: str) -> bool:
+    return bool(_OPENS_RECIPIENTS_RE.match(text)) and not _TITLE_END_RE.search(text)
 
 
 def _title_glue(a: str, b: str) -> str:
@@ -299,7 +308,7 @@ def reflow(lines: list[Line]) -> list[Line]:
             _join(out[-1], line, _title_glue(out[-1].text, text))
             title_lines += 1
             continue
-        if out and title_lines == 0 and _is_title_line(text):
+        if out and title_lines == 0 and _is_title_line(text) and not _opens_recipients(text):
             out.append(line)
             title_lines = 1
             continue
