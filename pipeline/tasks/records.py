@@ -31,12 +31,11 @@ from dateutil.rrule import rrulestr
 
 from models import Contact, Deadline, Document, Task, TaskDocument
 from pipeline.when import recurrence_label, resolve
+from pipeline.when.recurrence import anchor_rule
 from pipeline.when.offsets import due_on
 
 __all__ = ["Occurrence", "TaskFilter", "anchor_rule", "due_of", "occurrences", "select", "tasks_from_document"]
 
-# RRULE parts that pick days (RFC 5545 §3.3.10); a rule with none of them recurs on its DTSTART's day.
-_DAY_PARTS = ("BYMONTH", "BYMONTHDAY", "BYDAY", "BYSETPOS", "BYYEARDAY", "BYWEEKNO")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -45,34 +44,6 @@ _DAY_PARTS = ("BYMONTH", "BYMONTHDAY", "BYDAY", "BYSETPOS", "BYYEARDAY", "BYWEEK
 
 def _rule_parts(rrule: str) -> dict[str, str]:
     return dict(item.split("=", 1) for item in rrule.split(";") if "=" in item)
-
-
-def anchor_rule(rrule: str) -> str:
-    """The rule with its due day made explicit: the last day of each period when it names none.
-
-    `FREQ=YEARLY` → `FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=31`; `FREQ=MONTHLY;INTERVAL=3` (每季度) →
-    `FREQ=MONTHLY;BYMONTH=3,6,9,12;BYMONTHDAY=-1`; `FREQ=MONTHLY;INTERVAL=6` (每半年) → months 6
-    and 12; `FREQ=MONTHLY` → `BYMONTHDAY=-1`; `FREQ=WEEKLY` → Friday.  Rules that name a day,
-    and daily rules, are returned unchanged.  See the module docstring for why.
-    """
-    parts = _rule_parts(rrule)
-    if any(key in parts for key in _DAY_PARTS):
-        return rrule
-    freq, interval = parts.get("FREQ"), int(parts.get("INTERVAL", "1"))
-    day: dict[str, str] = {}
-    if freq == "YEARLY":
-        day = {"BYMONTH": "12", "BYMONTHDAY": "31"}
-    elif freq == "MONTHLY" and interval in (3, 6):
-        day = {"BYMONTH": "3,6,9,12" if interval == 3 else "6,12", "BYMONTHDAY": "-1"}
-        parts.pop("INTERVAL")
-    elif freq == "MONTHLY":
-        day = {"BYMONTHDAY": "-1"}
-    elif freq == "WEEKLY":
-        day = {"BYDAY": "FR"}
-    else:
-        return rrule
-    rest = {key: value for key, value in parts.items() if key != "FREQ"}
-    return ";".join(f"{key}={value}" for key, value in {"FREQ": freq, **rest, **day}.items())
 
 
 @dataclass(frozen=True)

@@ -156,7 +156,9 @@ def _combine(text: str, hits: list[Hit], i: int, floor: int) -> tuple[Candidate,
         and isinstance(nxt.atom, Relative) and nxt.atom.base is None
     ):  # fmt: skip
         return Candidate(hit.start, nxt.end, "atom", atom, nxt.atom), 2
-    if isinstance(atom, Recurring) and nxt is not None and isinstance(nxt.atom, Cal):
+    if isinstance(atom, Recurring) and nxt is not None and isinstance(nxt.atom, Cal) and (
+        nxt.atom.year is not None or nxt.atom.year_rel is not None  # 每年11月至12月 is no end of the duty
+    ):
         if _UNTIL_RE.fullmatch(text, hit.end, nxt.start):  # 每季度末报送，至2026年底: the rule's UNTIL
             suffix = _RANGE_END_RE.match(text, nxt.end)
             return Candidate(hit.start, suffix.end() if suffix else nxt.end, "atom", atom, nxt.atom), 2

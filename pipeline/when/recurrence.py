@@ -33,7 +33,7 @@ RECURRING_RE = re.compile(
     rf"|(?:首月|第一个月)(?P<qd>{DAY})[日号]|(?:末月|最后一个月)(?P<qe>{DAY})[日号]"
     rf"|(?P<md>{DAY})[日号](?P<mdmore>(?:(?:之前|以前|前)?(?:以及|和|及|与|、){DAY}[日号])+)?"
     rf"|(?<=[周期])(?P<wd>[{WEEKDAY_CHARS}](?:[、,和及][{WEEKDAY_CHARS}])*)(?![\d月日号])"
-    r"|(?P<part>年底|年末|上旬|中旬|下旬|底|末))?"
+    r"|(?P<part>年底|年末|上旬|中旬|下旬|底|末|初))?"
     rf"(?:{TIME})?"
     rf"(?:(?P<ended>结束)?后(?P<an>{COUNT})(?P<au>个?工作日|日|天)(?:内|以内)?"
     rf"|前(?P<bn>{COUNT})个?工作日|最后(?P<ln>{COUNT})个?工作日"
@@ -50,8 +50,9 @@ _BASE_INTERVAL = {"半年": 6, "季": 3, "季度": 3}
 _BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _PERIOD_ENDS = {"季": "3,6,9,12", "季度": "3,6,9,12", "半年": "6,12"}
 _PERIOD_STARTS = {"季": "1,4,7,10", "季度": "1,4,7,10", "半年": "1,7"}
+# 月初 is read as the first ten days, as 上旬 (a duty 每月初 is due by the 10th)
 _DAY_OF_PART = {"上旬": 10, "中旬": 20, "下旬": -1, "上中旬": 20, "中下旬": -1, "底": -1, "末": -1, "年底": -1,
-                "年末": -1}  # fmt: skip
+                "年末": -1, "初": 10}  # fmt: skip
 # 每年第一季度末, 每年上半年: the last day of that part of each year
 _YEAR_PART_ENDS = {"1": (3, 31), "2": (6, 30), "3": (9, 30), "4": (12, 31), "一": (3, 31), "二": (6, 30),
                    "三": (9, 30), "四": (12, 31), "上半年": (6, 30), "下半年": (12, 31)}  # fmt: skip
@@ -172,12 +173,9 @@ def _dates_each_year(dates: list[tuple[int, int | None]]) -> tuple[str, dict[str
     exists in every year (§3.3.10: invalid dates are ignored and would shift the positions); a set
     that cannot be written exactly keeps its first date and says what was left out.
     """
-    if len(dates) == 1:
+    if len(dates) == 1:  # 每年11月 with no day: by the month's end, as several months are
         month, day = dates[0]
-        parts = {"BYMONTH": str(month)}
-        if day is not None:
-            parts["BYMONTHDAY"] = str(day)
-        return "YEARLY", parts, None
+        return "YEARLY", {"BYMONTH": str(month), "BYMONTHDAY": str(day if day is not None else -1)}, None
     if len({month for month, _ in dates}) < len(dates):
         return None
     if all(day is None for _, day in dates):  # 每年3月和9月: by the end of each month named
@@ -271,11 +269,43 @@ def recurrence_label(rrule: str) -> str | None:
     return _RECURRENCE_LABELS.get(freq or "")
 
 
+# RRULE parts that pick days (RFC 5545 §3.3.10); a rule with none of them recurs on its DTSTART's day.
+_DAY_PARTS = ("BYMONTH", "BYMONTHDAY", "BYDAY", "BYSETPOS", "BYYEARDAY", "BYWEEKNO")
+
+
+def anchor_rule(rrule: str) -> str:
+    """The rule with its due day made explicit: the last day of each period when it names none.
+
+    `FREQ=YEARLY` → `FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=31`; `FREQ=MONTHLY;INTERVAL=3` (每季度) →
+    `FREQ=MONTHLY;BYMONTH=3,6,9,12;BYMONTHDAY=-1`; `FREQ=MONTHLY;INTERVAL=6` (每半年) → months 6
+    and 12; `FREQ=MONTHLY` → `BYMONTHDAY=-1`; `FREQ=WEEKLY` → Friday.  Rules that name a day,
+    and daily rules, are returned unchanged.  See `pipeline.tasks.records` for why.
+    """
+    parts = dict(item.split("=", 1) for item in rrule.split(";") if "=" in item)
+    if any(key in parts for key in _DAY_PARTS):
+        return rrule
+    freq, interval = parts.get("FREQ"), int(parts.get("INTERVAL", "1"))
+    day: dict[str, str] = {}
+    if freq == "YEARLY":
+        day = {"BYMONTH": "12", "BYMONTHDAY": "31"}
+    elif freq == "MONTHLY" and interval in (3, 6):
+        day = {"BYMONTH": "3,6,9,12" if interval == 3 else "6,12", "BYMONTHDAY": "-1"}
+        parts.pop("INTERVAL")
+    elif freq == "MONTHLY":
+        day = {"BYMONTHDAY": "-1"}
+    elif freq == "WEEKLY":
+        day = {"BYDAY": "FR"}
+    else:
+        return rrule
+    rest = {key: value for key, value in parts.items() if key != "FREQ"}
+    return ";".join(f"{key}={value}" for key, value in {"FREQ": freq, **rest, **day}.items())
+
+
 def first_due(rrule: str, offset_workdays: int | None, since: date) -> tuple[str | None, tuple[str, ...]]:
     """The first due day of a rule on or after `since` (the issue date), its working-day offset
     applied, as ISO (a datetime when the rule has BYHOUR), and any notes on the count; None when
     the rule's UNTIL ends before it.  Expanded with dateutil (RFC 5545 §3.3.10)."""
-    fields = dict(item.split("=", 1) for item in rrule.split(";") if "=" in item)
+    fields = dict(item.split("=", 1) for item in anchor_rule(rrule).split(";") if "=" in item)
     until = fields.pop("UNTIL", None)
     last = date(int(until[:4]), int(until[4:6]), int(until[6:8])) if until else None
     # A due day N working days after its rule date (结束后N个工作日内) may fall on or after `since`
