@@ -31,6 +31,7 @@ def test_the_national_group_of_addressees_is_given_as_its_three_kinds():
     ]
     assert addressees("各省、自治区、直辖市、计划单列市财政厅（局）") == ["各省", "自治区", "直辖市", "计划单列市财政厅（局）"]
     assert addressees("各省、自治区人民政府") == ["各省人民政府", "自治区人民政府"]
+    assert addressees("中共各省、自治区、直辖市委组织部") == ["中共各省委组织部", "自治区委组织部", "直辖市委组织部"]
     assert addressees("各县（市、区）民政局、老龄办") == ["各县（市、区）民政局", "各县（市、区）老龄办"]
 
 

@@ -78,7 +78,8 @@ def expand_list(text: str) -> list[str]:
 
 # The national group of addressees: the 主送 `各省、自治区、直辖市民政厅` addresses the 民政厅 of
 # each province, each autonomous region and each municipality, three kinds of addressee.
-_NATIONAL_GROUP_RE = re.compile(r"^各省、自治区(?:、直辖市)?")
+# A party or league prefix stays with the first kind: `共青团各省、自治区、直辖市委`.
+_NATIONAL_GROUP_RE = re.compile(r"^(?P<prefix>中共|共青团|中国共产党)?(?P<group>各省、自治区(?:、直辖市)?)")
 
 
 def addressees(text: str) -> list[str]:
@@ -92,7 +93,8 @@ def addressees(text: str) -> list[str]:
             out.append(item)
             continue
         tail = item[m.end() :]
-        out += [kind + tail for kind in m.group(0).split("、")]
+        kinds = m.group("group").split("、")
+        out += [(m.group("prefix") or "") + kinds[0] + tail] + [kind + tail for kind in kinds[1:]]
     return out
 
 
