@@ -81,7 +81,7 @@ class FilePages:
 
 @dataclass
 class Snapshot:
-    version: int
+    version: tuple[int, int]
     archive: Archive
     calendar: list[HolidaySchedule]
     parsed: dict[str, _Parsed]
@@ -139,7 +139,7 @@ class Snapshot:
         return made
 
 
-def _read(conn: sqlite3.Connection, version: int, before: Snapshot | None) -> Snapshot:
+def _read(conn: sqlite3.Connection, version: tuple[int, int], before: Snapshot | None) -> Snapshot:
     """The archive as the store holds it now, reusing what `before` parsed of unchanged documents."""
     conn.execute("BEGIN")  # one read transaction: the documents, their files and logs of one moment
     try:
@@ -177,10 +177,11 @@ class Snapshots:
         self.db = db
         self._local = threading.local()
         self._opened: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()  # the list of connections, and the version connection
+        self._lock = threading.RLock()  # the list of connections, and the version connection
         self._build = threading.Lock()  # one thread builds the next snapshot, the others wait for it
         self._latest: Snapshot | None = None
         self._watch: sqlite3.Connection | None = None
+        self._watches = 0  # watching connections opened so far (close() drops the last)
         self._pages: OrderedDict[str, FilePages] = OrderedDict()
         self._pages_lock = threading.Lock()
 
@@ -202,12 +203,14 @@ class Snapshots:
             conn = self._local.conn = self._open()
         return conn
 
-    def version(self) -> int:
-        """SQLite's data_version on the watching connection: it moves at every commit of any other."""
-        if self._watch is None:
-            self._watch = self._open()
+    def version(self) -> tuple[int, int]:
+        """SQLite's data_version on the watching connection, which moves at every commit of any
+        other, beside which watching connection it is: only values of one connection compare."""
         with self._lock, store_errors(self.db):
-            return int(self._watch.execute("PRAGMA data_version").fetchone()[0])
+            if self._watch is None:
+                self._watch = self._open()
+                self._watches += 1
+            return self._watches, int(self._watch.execute("PRAGMA data_version").fetchone()[0])
 
     def current(self) -> Snapshot:
         version = self.version()  # asked before reading: a commit in between only makes the next request read again
