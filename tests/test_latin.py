@@ -55,6 +55,14 @@ def test_domains_against_the_known_ones_and_those_on_the_page():
     assert reconcile("abc_demo@Q163.com", "abc_demo@163.com")[:2] == ("abc_demo@163.com", True)
 
 
+def test_a_speck_read_as_a_dot_in_the_domain_loses_to_the_reading_without_it():
+    # tesseract on a noisy crop reads a speck between `t` and `j` as a dot; a one-letter host is not
+    assert reconcile("zhaoyl@tjfgw.gov.cn", "zhaoyl@t.jfgw.gov.cn") == ("zhaoyl@tjfgw.gov.cn", True, "")
+    assert reconcile("zhaoyl@t.jfgw.gov.cn", "zhaoyl@tjfgw.gov.cn") == ("zhaoyl@tjfgw.gov.cn", True, "")
+    # two plausible hosts: the readings still disagree
+    assert reconcile("zhaoyl@fgw.tj.gov.cn", "zhaoyl@fgwtj.gov.cn")[1] is False
+
+
 def test_an_uncertain_address_leaves_the_printed_values_with_a_problem():
     doc = Document(contacts=[Contact(name="李明", emails=["sxsmztllgzc@163.com"], phones=["13912345678"])])
     page = Page(

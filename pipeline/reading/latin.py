@@ -175,6 +175,21 @@ def _resolve_local(primary: str, second: str | None) -> tuple[str, bool, str]:
     return "".join(out), certain, "; ".join(notes)
 
 
+def _without_stray_dot(a: str, b: str) -> str | None:
+    """Of two readings of a domain that differ only in dots, the one without a one-letter label
+    (`tjeic.gov.cn` against `t.jeic.gov.cn`): a speck of noise between two letters reads as a dot,
+    and a host name of one letter is almost never registered. None when that does not decide."""
+    if a.replace(".", "") != b.replace(".", "") or a == b:
+        return None
+
+    def lone(domain: str) -> bool:
+        return any(len(label) == 1 for label in domain.split(".")[:-1])
+
+    if lone(a) != lone(b):
+        return b if lone(a) else a
+    return None
+
+
 def reconcile(
     primary: str, second: str | None, seen_domains: set[str] = frozenset(), *, confident: bool = False  # type: ignore[assignment]
 ) -> tuple[str, bool, str]:
@@ -200,6 +215,8 @@ def reconcile(
                 domain = domain.lower()
                 if not sure:
                     reasons.append(why)
+            elif (kept := _without_stray_dot(p_domain, s_domain)) is not None:
+                domain = kept.lower()
             else:
                 reasons.append(f"domain read as {p_domain} and as {s_domain}")
     alone, alone_sure, _ = _resolve_local(p_local, None)
