@@ -37,6 +37,11 @@ def marked(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     monkeypatch.setenv(MARK, token)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     yield dict(os.environ)
+    none_left(token)
+
+
+def none_left(token: str) -> None:
+    """No process of this token's environment outlives what started it (30 s to end); any that do are killed."""
     deadline = time.monotonic() + 30
     while (left := survivors(token)) and time.monotonic() < deadline:
         time.sleep(0.5)
@@ -51,8 +56,8 @@ def survivors(token: str) -> list[psutil.Process]:
         try:
             if proc.pid == os.getpid() or proc.environ().get(MARK) != token:
                 continue
-            if proc.ppid() == os.getpid() and "resource_tracker" in " ".join(proc.cmdline()):
-                continue  # multiprocessing's one tracker for this process (a LocalCluster here): it ends with pytest
+            if proc.ppid() == os.getpid() and any(m in " ".join(proc.cmdline()) for m in ("resource_tracker", "forkserver")):
+                continue  # multiprocessing's tracker and fork server for this process (a LocalCluster here): they end with pytest
             found.append(proc)
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             pass

@@ -17,8 +17,13 @@ same wall-time limit and address-space cap as a local run, with the same reasons
 Faults:
 - a Dask worker killed mid-task: the scheduler runs the task on another worker; the reply
   comes back once, so the file is stored once;
-- a file that kills every worker it is given (`distributed.scheduler.allowed-failures`,
-  3 by default): KilledWorker, the file is rejected with that reason and the batch goes on;
+- a worker over its memory limit: Dask's nanny kills it and starts a fresh one, and the
+  scheduler runs its tasks elsewhere. A file that kills every worker it is given
+  (`distributed.scheduler.allowed-failures`, 3 by default) ends in KilledWorker. The scheduler
+  counts a death against every task on that worker, the one queued behind the culprit too, so
+  such a file is tried once more alone (nothing else in flight): killing workers then, it is
+  rejected with the reason (the nanny's memory kill, when it logged one) and the batch goes on;
+  the others are stored;
 - a worker whose OCR engine is missing or broken: said once for that worker on stderr; its
   scans are deferred, as in a local run;
 - the scheduler gone: Dask cancels every future; the files in flight and the rest of the
@@ -37,12 +42,13 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import deque
 from pathlib import Path
 from typing import Any
 
 from pipeline import __version__
 from pipeline.errors import ClusterError, ExitCode
-from pipeline.ingest.inputs import Input
+from pipeline.ingest.inputs import MAX_FILE_BYTES, Input
 from pipeline.ingest.workers import Failure, Job, Options, Parsed, Reply, WorkerPool
 from pipeline.store import Name
 
@@ -53,6 +59,7 @@ CONNECT_SECONDS = 30.0  # Dask's own connect timeout
 WORKERS_SECONDS = 60.0  # a scheduler with no worker after this long is refused
 POLL_SECONDS = 1.0  # how often a wait looks at the worker count
 ENGINE_TROUBLE = (ExitCode.missing_dependency, ExitCode.engine)
+MEMORY_EVENT = "worker-restart-memory"  # what Dask's nanny logs when it kills a worker over its memory limit
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +79,18 @@ class ClusterPool:
         self.bytes = 0
         self.said_lost = False
         self.said_engine: set[str] = set()
+        self.memory_limits: dict[str, int | None] = {}
+        self.suspects: deque[Job] = deque()  # got KilledWorker among others: to be tried alone
+        self.alone: Job | None = None  # the suspect in flight by itself
         try:
             if options.cluster.startswith("local:"):
-                # processes, not threads: the parse holds the GIL, and a crash must not take the client
+                import dask
+
+                # processes, not threads: the parse holds the GIL, and a crash must not take the client.
+                # Forked from one server that imported Dask and this program once, rather than
+                # each spawned afresh: a worker (and the nanny's restart of one) starts in a
+                # fraction of the CPU, and closes without waiting out an interpreter's shutdown.
+                dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"})
                 self.cluster = LocalCluster(
                     n_workers=local_workers(options.cluster),
                     threads_per_worker=1,
@@ -120,12 +136,14 @@ class ClusterPool:
     # --- the pool's interface (batch.ingest) --------------------------------------------------
 
     def has_room(self) -> bool:
+        if self.suspects or self.alone is not None:
+            return False  # a suspect goes alone: nothing more until it is settled
         if time.monotonic() - self.counted > 5 * POLL_SECONDS:  # workers come and go
             self.slots, self.counted = self.count_slots() or self.slots, time.monotonic()
         return not self.futures or (len(self.futures) < self.slots and self.bytes < MAX_BYTES_IN_FLIGHT)
 
     def busy(self) -> int:
-        return len(self.futures) + len(self.ready)
+        return len(self.futures) + len(self.ready) + len(self.suspects)
 
     def submit(self, job: Job) -> None:
         if self.client.status != "running":  # reconnecting after the scheduler went away
@@ -147,6 +165,13 @@ class ClusterPool:
 
         done, self.ready = self.ready, []
         while not done:
+            if not self.futures and self.alone is None and self.suspects:
+                self.alone = self.suspects.popleft()
+                self.submit(self.alone)
+                if not self.futures:  # not sent (the scheduler gone, or unreadable): settled at once
+                    self.alone = None
+                done, self.ready = self.ready, []
+                continue
             try:
                 finished, _ = wait(list(self.futures), timeout=POLL_SECONDS, return_when="FIRST_COMPLETED")
             except TimeoutError:
@@ -158,21 +183,29 @@ class ClusterPool:
             for future in finished:
                 job, size = self.futures.pop(future)
                 self.bytes -= size
-                done.append((job, *self.reply(future)))
+                reply, rss = self.reply(future, alone=job is self.alone)
+                if job is self.alone:
+                    self.alone = None
+                if reply is None:
+                    self.suspects.append(job)
+                else:
+                    done.append((job, reply, rss))
         return done
 
     # --- what a finished future means ----------------------------------------------------------
 
-    def reply(self, future: Any) -> tuple[Reply, int | None]:
+    def reply(self, future: Any, alone: bool) -> tuple[Reply | None, int | None]:
+        """The file's reply; None for a file to try again alone (KilledWorker among others)."""
         from distributed import KilledWorker
 
         try:
             if not future.done():
                 return self.lost(), None
             reply, rss, worker = future.result()
-        except KilledWorker:
-            # Dask's own message names the task key, not the file: say what it means instead
-            return Failure("rejected", "every cluster worker given it died while reading it (out of memory, or a crash): stopped"), None
+        except KilledWorker as e:
+            if not alone:
+                return None, None
+            return Failure("rejected", self.killed(e)), None
         except Exception as e:
             if future.cancelled() or self.client.status != "running":
                 return self.lost(), None
@@ -187,6 +220,28 @@ class ClusterPool:
             reason = f"parsed by a worker with gongwen {reply.result.parser_version}, not {__version__}: install the same gongwen on every machine"
             return Failure("deferred", reason, exit_code=ExitCode.cluster), None
         return reply, rss
+
+    def killed(self, error: Any) -> str:
+        """Why the workers died, for the file's reason: Dask's own message names the task key,
+        not the file. The nanny logs a memory kill as an event, just before it kills."""
+        worker = getattr(error.last_worker, "address", str(error.last_worker))
+        n = error.allowed_failures + 1
+        tries = f"{2 * n} workers died with it, the last {n} reading nothing else" if n > 1 else "2 workers died with it, the second reading nothing else"
+        deadline = time.monotonic() + 2 * POLL_SECONDS  # the event and the worker's death race to the scheduler
+        while True:
+            try:
+                events = [e for _, e in self.client.get_events(MEMORY_EVENT) if e.get("worker") == worker]
+            except Exception:
+                events = []
+            if events or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        if not events:
+            return f"every cluster worker given it died while reading it ({tries}; a crash, or killed from outside): stopped"
+        limits = set(self.memory_limits.values()) - {None, 0}
+        limit = f" of {limits.pop() / 2**20:,.0f} MiB" if len(limits) == 1 else ""
+        reached = events[-1]["rss"] / 2**20
+        return f"it took every cluster worker given it over its memory limit ({tries}; the last reached {reached:,.0f} MiB{limit} and Dask restarted it): stopped"
 
     def lost(self) -> Failure:
         if not self.said_lost:
@@ -213,6 +268,7 @@ class ClusterPool:
         except TimeoutError as e:
             raise ClusterError(f"the Dask scheduler at {self.address} has no workers", hint="start some with `dask worker ADDRESS --nthreads 1`") from e
         facts: dict[str, dict[str, Any]] = self.client.run(worker_facts)
+        self.memory_limits = {addr: f["memory_limit"] for addr, f in facts.items()}
         versions = {f["gongwen"] for f in facts.values()} - {__version__}
         if versions:
             odd = sorted(addr for addr, f in facts.items() if f["gongwen"] != __version__)
@@ -229,7 +285,12 @@ class ClusterPool:
 
 def quiet_dask() -> None:
     """Dask logs a lost scheduler as tracebacks at ERROR, from loggers its config sets one by one;
-    the batch says what happened in one line instead."""
+    the batch says what happened in one line instead. And a file's bytes travel inside its task
+    on purpose (a scattered copy would die with its worker, and the retry with it): no warning
+    about large graphs for a file under the caps."""
+    import dask
+
+    dask.config.set({"distributed.admin.large-graph-warning-threshold": f"{MAX_FILE_BYTES * 2}B"})
     for name in ["distributed", *logging.root.manager.loggerDict]:
         if name.startswith("distributed"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
@@ -255,7 +316,8 @@ _folder: list[Path] = []
 def worker_facts(dask_worker: Any = None) -> dict[str, Any]:
     """This worker's gongwen and its share of the machine: cheap, so a batch starts at once."""
     nthreads = dask_worker.state.nthreads if dask_worker is not None else 1
-    return {"gongwen": __version__, "host": os.uname().nodename, "cores": os.cpu_count() or 1, "nthreads": nthreads}
+    memory = getattr(getattr(dask_worker, "memory_manager", None), "memory_limit", None)
+    return {"gongwen": __version__, "host": os.uname().nodename, "cores": os.cpu_count() or 1, "nthreads": nthreads, "memory_limit": memory}
 
 
 def parse_remote(data: bytes, name: str, sha256: str, settings: dict[str, Any]) -> tuple[Reply, int | None, str]:
