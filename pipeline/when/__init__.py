@@ -49,7 +49,8 @@ Periods.  A period named as a whole with no 前/止/截至 (`2024年第二季度
 deadline word (`第一季度末前`, `年底前`) only its last day counts.  A period counted from the
 issue date (`自印发之日起30日内`) is a range that opens on the issue date.  Periodic duties keep
 their rhythm as an RRULE: quarter and half-year ends as `FREQ=MONTHLY;BYMONTH=3,6,9,12;
-BYMONTHDAY=-1` (and 6,12), 双月 as the even months, `每年第一季度末前` as the end of that part.
+BYMONTHDAY=-1` (and 6,12), 双月 as the even months, `每年第一季度末前` as the end of that part,
+`每年10月至12月` (`每年3-4月`) as a window each year due by its last month's end.
 `每月最后一个工作日` is the month's end with `offset_workdays` 0: the last working day on or
 before it on the official calendar (a month ending in a holiday block or a weekend steps back;
 a 调休 Saturday counts).  Every recurring `When` carries `first`, its first due day on or after

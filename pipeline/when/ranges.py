@@ -64,6 +64,8 @@ _LIST_DAY_RE = re.compile(rf"(?:以及|、|和|及|与|或)(?P<d>{DAY})[日号](
 # Between the years a duty runs and its rhythm: 2024—2026年每季度, 2024—2026年期间，每年, and
 # the subject a sentence may name between them (2024—2026年，各县（市、区）每季度…)
 _DURING_RE = re.compile(r"(?:期间|内|间)?,?[^,;。]{0,16}?")
+# 每年10月至12月: the months of a yearly window
+_MONTH_TO_RE = re.compile(r"(?:至|到|-|—|－|~)")
 # A recurring duty bounded by a date after it: 每季度末报送，至2026年底
 _UNTIL_RE = re.compile(r"[^,;。]{0,12}?,?(?:至|到|截至|截止到?|直至)")
 
@@ -154,6 +156,19 @@ def _combine(text: str, hits: list[Hit], i: int, floor: int) -> tuple[Candidate,
         isinstance(atom, Holiday) and atom.relation == "after"
         and nxt is not None and nxt.start == hit.end
         and isinstance(nxt.atom, Relative) and nxt.atom.base is None
+    ):  # fmt: skip
+        return Candidate(hit.start, nxt.end, "atom", atom, nxt.atom), 2
+    if (  # 每年3-4月: the same window written as a month range
+        isinstance(atom, Recurring) and atom.rrule == "FREQ=YEARLY" and nxt is not None and nxt.start == hit.end
+        and isinstance(nxt.atom, MonthRange) and nxt.atom.first.year is None and nxt.atom.first.month is not None
+    ):  # fmt: skip
+        opens = replace(atom, rrule=f"FREQ=YEARLY;BYMONTH={nxt.atom.first.month}")
+        return Candidate(hit.start, nxt.end, "atom", opens, nxt.atom.last), 2
+    if (  # 每年10月至12月: a window each year, due by the end of its last month
+        isinstance(atom, Recurring) and atom.rrule.startswith("FREQ=YEARLY;BYMONTH=") and "," not in atom.rrule
+        and nxt is not None and isinstance(nxt.atom, Cal) and nxt.atom.year is None and nxt.atom.year_rel is None
+        and nxt.atom.month is not None and nxt.atom.day is None and nxt.atom.part is None
+        and _MONTH_TO_RE.fullmatch(text, hit.end, nxt.start)
     ):  # fmt: skip
         return Candidate(hit.start, nxt.end, "atom", atom, nxt.atom), 2
     if isinstance(atom, Recurring) and nxt is not None and isinstance(nxt.atom, Cal) and (

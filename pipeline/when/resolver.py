@@ -151,6 +151,12 @@ def _recurring(atom: Recurring, until: Atom | None, ctx: Context) -> When:
         return yearly_holiday(until, ctx)
     rrule, notes = atom.rrule, list(atom.notes)
     begin = None
+    if isinstance(until, Cal) and until.year is None and until.year_rel is None and until.month is not None:
+        # 每年10月至12月: the window's last month ends each year's duty (a window, not an UNTIL)
+        opens = rrule.split("BYMONTH=")[1].split(";")[0]
+        rrule = f"FREQ=YEARLY;BYMONTH={until.month};BYMONTHDAY=-1"
+        notes.append(f"a window each year from {opens}月 to {until.month}月: due by {until.month}月's end")
+        until = None
     if isinstance(until, YearRange):  # 2024—2026年每季度: from the first year's start to the last's end
         begin, until = date(until.first, 1, 1), Cal(year=until.last)
     if isinstance(until, Cal):
