@@ -8,6 +8,7 @@ puts them.
 """
 
 from models import Box, Document, Line, Page
+from pipeline.parsing.closing import file_extension_read_right
 from pipeline.run import parse_pages
 
 LEFT, RIGHT = 220.0, 1450.0
@@ -178,3 +179,11 @@ def test_a_recipients_list_broken_after_the_number_is_no_title_line():
     doc = _parse(rows)
     assert doc.title == "关于开展森林防火隐患排查整治的通知"
     assert any("林业局" in r for r in doc.recipients) and doc.recipients[-1] == "森林公安局"
+
+
+def test_a_downloads_extension_read_with_look_alikes_is_read_right():
+    assert file_extension_read_right("当前秋粮作物收获进度统计表.x1s") == "当前秋粮作物收获进度统计表.xls"
+    assert file_extension_read_right("森林防火隐患排查表.d0cx") == "森林防火隐患排查表.docx"
+    assert file_extension_read_right("森林防火隐患排查表.pdf") == "森林防火隐患排查表.pdf"
+    assert file_extension_read_right("2024年第1批") == "2024年第1批"  # no extension
+    assert file_extension_read_right("森林防火隐患排查表.v2") == "森林防火隐患排查表.v2"  # none it could be

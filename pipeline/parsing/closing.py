@@ -138,6 +138,23 @@ def _signature_start(cur: Cursor, date_line: int, floor: int) -> int:
     return k
 
 
+# A file name's extension after an attachment's name (`…统计表.xls`, as web pages list their
+# downloads); OCR reads its l as 1 or I and its o as 0.
+_EXTENSIONS = frozenset({"xls", "xlsx", "doc", "docx", "wps", "et", "pdf", "ofd", "zip", "rar", "txt", "jpg", "png", "ppt", "pptx", "csv"})
+_EXTENSION_RE = re.compile(r"(?<=[\u4e00-\u9fff）》)])[.．]([A-Za-z0-9]{2,4})$")
+_EXTENSION_LOOKALIKES = str.maketrans({"1": "l", "I": "l", "|": "l", "0": "o", "O": "o"})
+
+
+def file_extension_read_right(name: str) -> str:
+    """`当前苗情统计表.x1s` → `当前苗情统计表.xls`; an extension that is already one, or that no
+    look-alike makes one, stays as printed."""
+    m = _EXTENSION_RE.search(name)
+    if not m or m.group(1).lower() in _EXTENSIONS:
+        return name
+    fixed = m.group(1).translate(_EXTENSION_LOOKALIKES).lower()
+    return name[: m.start()] + "." + fixed if fixed in _EXTENSIONS else name
+
+
 def _attachments(cur: Cursor, j: int, first: re.Match[str]) -> int:
     """附件说明 (§7.3.4): `附件：名称`, `附件：1.名称` with the next items on the following lines,
     or `附件：` with the name on the next line."""
@@ -155,7 +172,7 @@ def _attachments(cur: Cursor, j: int, first: re.Match[str]) -> int:
         number = _ITEM_NUMBER_RE.match(text)
         name = text[number.end() :] if number else text
         if name.strip():
-            doc.attachments.append(name.strip())
+            doc.attachments.append(file_extension_read_right(name.strip()))
             cur.mark(f"attachments[{len(doc.attachments) - 1}]", start + (number.end() if number else 0), end)
     return k
 
