@@ -5,11 +5,18 @@ writer's limit, and what that projects to. Not a test: figures for the README ("
     python bench/cluster_bench.py                 every fixture scan, 2,000 generated text notices
     python bench/cluster_bench.py --quick         two scans, 300 notices: a smoke run
     python bench/cluster_bench.py --scans 6       the first six scans
-    python bench/cluster_bench.py --files 100000  the memory run: client RSS over a long batch
+    python bench/cluster_bench.py --files 100000 --text-only   the memory run: the client's RSS
+                                                  every 1,000 files of one long batch (stderr as it goes)
 
 Rows:
-- scans, `--cluster local:2` ÷ `--workers 2`: the same fixture scans, a fresh database each,
-  wall time of the whole batch (workers started and models loaded inside it, both ways);
+- scans, the same fixture scans, a fresh database each, in one run: 2 local workers; a
+  standing cluster (a LocalCluster of 2 started before the clock, as `dask scheduler` and
+  `dask worker` are on a real cluster); `--cluster local:2` (the LocalCluster started and
+  closed inside the batch). Wall time and the CPU seconds of the whole process tree (this
+  process, the parsing processes, Dask's workers): the machine is shared, so the CPU shows
+  what each way costs when the wall clock is at the mercy of the neighbours. Parsing
+  processes start and load their models inside the clock in all three;
+- the LocalCluster's start and close on their own, wall and CPU;
 - text notices through local:2: files/s, and the client's CPU seconds per file (read the bytes,
   serialise, send, receive, deserialise, decide, store);
 - the one writer: documents/s that `store.save_file` commits (synchronous=FULL, one
@@ -26,7 +33,10 @@ import argparse
 import os
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -50,31 +60,91 @@ def scans(count: int | None) -> list[Path]:
     return found[:count] if count else found
 
 
-def cluster_start(engine: str) -> float:
-    """Seconds to start a LocalCluster of 2 and check its workers, then close it: the fixed cost."""
+class TreeCPU:
+    """CPU seconds of this process and every process under it, sampled every 0.2 s so the ones
+    that end (parsing processes, Dask's workers) are counted too."""
+
+    def __init__(self) -> None:
+        self.me = psutil.Process()
+        self.seen: dict[int, float] = {}
+        self.stop = threading.Event()
+
+    def sample(self) -> float:
+        for proc in [self.me, *self.me.children(recursive=True)]:
+            try:
+                times = proc.cpu_times()
+                self.seen[proc.pid] = times.user + times.system
+            except psutil.Error:
+                pass
+        return sum(self.seen.values())
+
+    def loop(self) -> None:
+        while not self.stop.wait(0.2):
+            self.sample()
+
+
+@contextmanager
+def tree_cpu() -> Iterator[list[float]]:
+    """Yields a list that holds, after the block, the CPU seconds the tree spent in it."""
+    meter = TreeCPU()
+    before = meter.sample()
+    thread = threading.Thread(target=meter.loop, daemon=True)
+    thread.start()
+    spent: list[float] = []
+    try:
+        yield spent
+    finally:
+        meter.stop.set()
+        thread.join()
+        spent.append(meter.sample() - before)
+
+
+def cluster_start(engine: str) -> tuple[float, float, float]:
+    """A LocalCluster of 2 started, its workers checked, closed: wall seconds to start, to close, and CPU."""
     from pipeline.ingest.cluster import ClusterPool
 
-    with tempfile.TemporaryDirectory(prefix="gongwen-bench-start-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="gongwen-bench-start-") as tmp, tree_cpu() as cpu:
         started = time.perf_counter()
-        with ClusterPool(ingest.Options(quarantine=Path(tmp), engine=engine, cluster="local:2"), Path(tmp)):
-            seconds = time.perf_counter() - started
-    return seconds
+        pool = ClusterPool(ingest.Options(quarantine=Path(tmp), engine=engine, cluster="local:2"), Path(tmp))
+        up = time.perf_counter()
+        pool.close()
+        closed = time.perf_counter()
+    return up - started, closed - up, cpu[0]
 
 
-def run(paths: list[Path], engine: str, *, cluster: str | None, workers: int = 2, report=lambda o: None) -> tuple[float, list[ingest.Outcome]]:
+@contextmanager
+def standing_cluster() -> Iterator[str]:
+    """A LocalCluster of 2 worker processes, up before any clock starts: its scheduler's address."""
+    import dask
+    from distributed import LocalCluster
+
+    from pipeline.ingest.cluster import QUIET  # as README's `dask worker` line sets them
+
+    dask.config.set({"distributed.worker.multiprocessing-method": "forkserver", **QUIET})
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, worker_dashboard_address=None) as cluster:
+        yield cluster.scheduler_address
+
+
+def run(paths: list[Path], engine: str, *, cluster: str | None, workers: int = 2, report=lambda o: None) -> tuple[float, float, list[ingest.Outcome]]:
+    """One batch into a fresh database: wall seconds, CPU seconds of the process tree, outcomes."""
     with tempfile.TemporaryDirectory(prefix="gongwen-bench-cluster-") as tmp:
         db = Path(tmp) / "notices.db"
         conn = store.connect(db)
         options = ingest.Options(quarantine=ingest.quarantine_folder(db), engine=engine, workers=workers, timeout=3600, cluster=cluster)
         inputs = ingest.collect(paths)
-        started = time.perf_counter()
-        outcomes = ingest.ingest(inputs, conn, options, report)
-        seconds = time.perf_counter() - started
+        with tree_cpu() as cpu:
+            started = time.perf_counter()
+            outcomes = ingest.ingest(inputs, conn, options, report)
+            seconds = time.perf_counter() - started
         conn.close()
     bad = [o for o in outcomes if o.status not in store.STORED]
     if bad:
         sys.exit(f"bench batch not clean: {bad[0].name.text}: {bad[0].status} {bad[0].reason}")
-    return seconds, outcomes
+    return seconds, cpu[0], outcomes
+
+
+def loadavg() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
 
 
 def text_batch(folder: Path, count: int) -> list[Path]:
@@ -108,28 +178,63 @@ def writer_rate(folder: Path, seconds: float = 10.0) -> float:
     return documents / (time.perf_counter() - started)
 
 
+def memory_run(files: int, engine: str, every: int) -> tuple[float, float, dict[int, float]]:
+    """One batch of `files` text notices through a fresh local:2: the client's RSS every `every`
+    files, said on stderr as it goes. Wall seconds, this process's CPU seconds, RSS by files done."""
+    me = psutil.Process()
+    rss: dict[int, float] = {}
+    done = [0]
+
+    def report(outcome: ingest.Outcome) -> None:
+        done[0] += 1
+        if done[0] % every == 0 or done[0] == files:
+            rss[done[0]] = me.memory_info().rss / 2**20
+            print(f"{done[0]:>7,} files  client RSS {rss[done[0]]:6.1f} MiB  {time.perf_counter() - started:7.0f} s  {loadavg()}", file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="gongwen-bench-text-") as tmp:
+        batch = text_batch(Path(tmp), files)
+        cpu = time.process_time()
+        started = time.perf_counter()
+        seconds, _, _ = run(batch, engine, cluster="local:2", report=report)
+        cpu = time.process_time() - cpu
+    return seconds, cpu, rss
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engine", default="tesseract", choices=["tesseract", "rapidocr", "auto"])
     parser.add_argument("--quick", action="store_true", help="two scans and 300 text notices")
     parser.add_argument("--scans", type=int, help="the first N fixture scans (default all; 2 with --quick)")
     parser.add_argument("--files", type=int, help="text notices in the batch (default 2,000; 300 with --quick)")
+    parser.add_argument("--text-only", action="store_true", help="only the text batch, the client's RSS every --every files")
+    parser.add_argument("--every", type=int, default=1000, help="with --text-only: files between RSS samples")
     args = parser.parse_args()
     files = args.files or (300 if args.quick else 2000)
+    if args.text_only:
+        seconds, cpu, rss = memory_run(files, args.engine, args.every)
+        values = list(rss.values())
+        print(f"{files:,} text notices through local:2 in {seconds:,.0f} s ({files / seconds:.1f} files/s, {loadavg()}); "
+              f"client CPU {cpu / files * 1000:.1f} ms a file; client RSS {min(values):.0f}–{max(values):.0f} MiB over {len(values)} samples")
+        return
     paths = scans(args.scans or (2 if args.quick else None))
     pages = sum(load(p, sniff(p)).page_count for p in paths)
     rows: list[tuple[str, str, str]] = []
-    print(f"{len(paths)} scans, {pages} pages, engine {args.engine}, {os.cpu_count()} cores; {files} text notices", file=sys.stderr)
+    print(f"{len(paths)} scans, {pages} pages, engine {args.engine}, {os.cpu_count()} cores; {files} text notices; {loadavg()}", file=sys.stderr)
 
-    local, _ = run(paths, args.engine, cluster=None)
-    cluster, outcomes = run(paths, args.engine, cluster="local:2")
+    local, local_cpu, _ = run(paths, args.engine, cluster=None)
+    at_local = loadavg()
+    with standing_cluster() as address:
+        standing, standing_cpu, _ = run(paths, args.engine, cluster=address)
+        at_standing = loadavg()
+    fresh, fresh_cpu, outcomes = run(paths, args.engine, cluster="local:2")
+    at_fresh = loadavg()
     pages_per_doc = pages / max(1, sum(len(o.documents) for o in outcomes))
-    per_worker = pages / cluster * 60 / 2
-    rows.append(("scans, 2 local workers", f"{pages / local * 60:.1f} pages/min", f"{local:.0f} s for {pages} pages"))
-    rows.append(("scans, --cluster local:2", f"{pages / cluster * 60:.1f} pages/min", f"{cluster:.0f} s, LocalCluster start included"))
-    rows.append(("cluster ÷ local (wall)", f"{cluster / local:.2f}", "aim ≤ 1.1"))
-    start = cluster_start(args.engine)
-    rows.append(("cluster ÷ local, cluster already up", f"{(cluster - start) / local:.2f}", f"less the LocalCluster's start and checks, {start:.1f} s"))
+    per_worker = pages / standing * 60 / 2
+    rows.append(("scans, 2 local workers", f"{local:.0f} s, {local_cpu:.0f} CPU-s", f"{pages / local * 60:.1f} pages/min; {at_local}"))
+    rows.append(("scans, a standing cluster of 2", f"{standing:.0f} s, {standing_cpu:.0f} CPU-s", f"{standing / local:.2f}× local's wall, {standing_cpu / local_cpu:.2f}× its CPU (aim ≤ 1.1); {at_standing}"))
+    rows.append(("scans, --cluster local:2", f"{fresh:.0f} s, {fresh_cpu:.0f} CPU-s", f"{fresh / local:.2f}× local's wall, {fresh_cpu / local_cpu:.2f}× its CPU, the LocalCluster's start and close inside; {at_fresh}"))
+    up, close, start_cpu = cluster_start(args.engine)
+    rows.append(("LocalCluster of 2: start, close", f"{up:.1f} s, {close:.1f} s", f"{start_cpu:.1f} CPU-s; {loadavg()}"))
 
     me = psutil.Process()
     with tempfile.TemporaryDirectory(prefix="gongwen-bench-text-") as tmp:
@@ -143,11 +248,11 @@ def main() -> None:
             if done[0] in marks:
                 rss[marks[done[0]]] = me.memory_info().rss / 2**20
 
-        cpu = time.process_time()
-        seconds, outcomes = run(batch, args.engine, cluster="local:2", report=report)
-        cpu = time.process_time() - cpu
-        text_pages = sum(o.pages for o in outcomes)
-        rows.append(("text notices, --cluster local:2", f"{files / seconds:.1f} files/s", f"{files} files, {seconds:.0f} s"))
+        with standing_cluster() as address:
+            cpu = time.process_time()
+            seconds, _, outcomes = run(batch, args.engine, cluster=address, report=report)
+            cpu = time.process_time() - cpu
+        rows.append(("text notices, a standing cluster of 2", f"{files / seconds:.1f} files/s", f"{files} files, {seconds:.0f} s; {loadavg()}"))
         rows.append(("client CPU per file", f"{cpu / files * 1000:.1f} ms", "read, serialise, send, receive, decide, store; the LocalCluster's scheduler runs in the client"))
         rows.append(("client RSS at ¼, ½, end", " / ".join(f"{rss.get(k, 0):.0f}" for k in ("¼", "½", "end")) + " MiB", f"{files} files in one batch"))
         writer = writer_rate(Path(tmp))
