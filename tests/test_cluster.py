@@ -8,6 +8,7 @@ that none is left, the parsing processes on the workers included.
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -73,12 +74,16 @@ def lines(stdout: str) -> dict[str, dict[str, object]]:
 
 
 def settled(stdout: str) -> dict[str, tuple[object, ...]]:
-    """Each input's status, documents and reason; of a possible duplicate's reason only that it is
-    one: which of two re-reads is stored first (and named in the other's) is a race in any run."""
+    """Each input's status, documents and reason. Of two re-reads of one notice, which is stored
+    first is a race in any run: the first's line says done, the second's needs_review naming the
+    first (the store then flags both). So both say only that they are one of such a pair."""
+    found = lines(stdout)
+    firsts = {Path(m).name for line in found.values() for m in re.findall(r"possible duplicate: .+? also in (.+?)(?:; |$)", str(line["reason"]))}
     out = {}
-    for name, line in lines(stdout).items():
+    for name, line in found.items():
         reason = str(line["reason"])
-        out[name] = (line["status"], tuple(line["documents"]), "possible duplicate" if "possible duplicate" in reason else reason)  # type: ignore[arg-type]
+        pair = "possible duplicate" in reason or (line["status"] == "done" and Path(name).name in firsts)
+        out[name] = ("stored, one of a possible-duplicate pair" if pair else line["status"], tuple(line["documents"]), None if pair else reason)  # type: ignore[arg-type]
     return out
 
 

@@ -30,7 +30,7 @@ Faults:
   batch are deferred with exit code 10 (ClusterError), and a rerun finishes the batch.
 
 Back-pressure: at most IN_FLIGHT_PER_THREAD files per Dask worker thread and
-MAX_BYTES_IN_FLIGHT bytes are out at once, so the client's memory does not grow with the batch.
+MAX_BYTES_IN_FLIGHT bytes are out at once, so the files waiting are not held in memory.
 """
 
 from __future__ import annotations
