@@ -187,3 +187,24 @@ def test_a_downloads_extension_read_with_look_alikes_is_read_right():
     assert file_extension_read_right("森林防火隐患排查表.pdf") == "森林防火隐患排查表.pdf"
     assert file_extension_read_right("2024年第1批") == "2024年第1批"  # no extension
     assert file_extension_read_right("森林防火隐患排查表.v2") == "森林防火隐患排查表.v2"  # none it could be
+
+
+BODY_LINE = "为做好今冬明春森林防火工作，经研究，决定在全县开展森林防火隐患排查整治，现将有关事项通知如下。"
+
+
+def _text_notice(tail: str) -> Document:
+    text = f"关于开展森林防火隐患排查整治的通知\n各乡镇人民政府，县直各有关单位：\n{BODY_LINE}\n{tail}\n平陆县应急管理局\n2024年11月20日"
+    page = Page(number=1, source="text", lines=[Line(text=t) for t in text.split("\n")])
+    result, _ = parse_pages([page], file="page.txt", kind="text")
+    return result.documents[0]
+
+
+def test_numbered_attachments_run_into_one_line_are_cut_at_each_number():
+    doc = _text_notice("附件：1.《运城市应急管理局关于做好森林防火工作的通知》2.2024年度隐患排查1.5倍复核表3.联络人表")
+    assert doc.attachments == ["《运城市应急管理局关于做好森林防火工作的通知》", "2024年度隐患排查1.5倍复核表", "联络人表"]
+
+
+def test_an_attachment_label_ending_the_contact_line_opens_the_list_below():
+    doc = _text_notice("联系人：王立国，联系电话：0359-3521234，电子邮箱：plyjj@163.com附件：\n1.隐患排查表2.联络人表")
+    assert doc.attachments == ["隐患排查表", "联络人表"]
+    assert [(c.name, c.emails) for c in doc.contacts] == [("王立国", ["plyjj@163.com"])]

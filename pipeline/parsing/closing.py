@@ -26,6 +26,7 @@ _PRINTED_RE = re.compile(rf"^(?P<org>.*?)\s*(?P<date>[{_NUMERAL}]{{4}}\s*年.{{1
 _NOTE_RE = re.compile(r"^[（(].*[）)]$")
 _CONTACT_START_RE = re.compile(r"^(?:联系人|联系电话|联系方式|电话|手机|传真|电子邮箱|电子信箱|邮箱|地址|通讯地址|邮编|邮政编码)")
 # The page's heading over its attachment links: the links still name the attachments.
+_TRAILING_ATTACH_RE = re.compile(r"\S\s*附件\s*[：:]$")
 _ATTACHMENT_LINKS_RE = re.compile(r"^(?:相关附件|附件下载|附件列表)\s*[：:]?$")
 # 署名 (§7.3.5): agency names, no punctuation, standing above the 成文日期.
 _SIGNATURE_LINE_RE = re.compile(r"[\u4e00-\u9fff（）() ·]{2,40}")
@@ -99,6 +100,10 @@ def read_closing(cur: Cursor, i: int) -> tuple[int, int]:
             body_end = min(body_end, j)
             j = _attachments(cur, j, attach)
             continue
+        if j < signed_at and not doc.attachments and _trailing_label(cur, j):
+            body_end = min(body_end, j + 1)
+            j = _attachments(cur, j, None)
+            continue
         cc = _CC_RE.match(s)
         to = MAIN_TO_RE.match(s)
         if cc:
@@ -155,20 +160,48 @@ def file_extension_read_right(name: str) -> str:
     return name[: m.start()] + "." + fixed if fixed in _EXTENSIONS else name
 
 
-def _attachments(cur: Cursor, j: int, first: re.Match[str]) -> int:
+def _inline_items(text: str, start: int) -> list[tuple[str, int]]:
+    """`1.《…的通知》2.联络人表3.汇总表`: numbered items run into one line (a web page that lost its
+    line breaks), cut where the next number in sequence stands after a name's last character; a
+    decimal (`1.5倍`) is no number, a year after one is (`2.2024年度…`)."""
+    if not (m := _ITEM_NUMBER_RE.match(text)) or m.group(1) != "1":
+        return [(text, start)]
+    cuts, k, pos = [0], 2, m.end() + 2
+    while (nxt := re.compile(rf"(?<![\d.．]){k}\s*[.．、](?:(?!\d)|(?=(?:19|20)\d\d))").search(text, pos)) is not None:
+        cuts.append(nxt.start())
+        k, pos = k + 1, nxt.end() + 2
+    cuts.append(len(text))
+    return [(text[a:b], start + a) for a, b in zip(cuts, cuts[1:])]
+
+
+def _trailing_label(cur: Cursor, j: int) -> bool:
+    """`…电子邮箱：abc@163.com附件：` with `1.名称` on the next line: the label ends a line of its own."""
+    return (
+        j + 1 < len(cur.lines)
+        and bool(_TRAILING_ATTACH_RE.search(cur.lines[j].text))
+        and bool(_ITEM_NUMBER_RE.match(cur.lines[j + 1].text))
+    )
+
+
+def _attachments(cur: Cursor, j: int, first: re.Match[str] | None) -> int:
     """附件说明 (§7.3.4): `附件：名称`, `附件：1.名称` with the next items on the following lines,
-    or `附件：` with the name on the next line."""
+    or `附件：` with the name on the next line; `first` is None where the label ended line j."""
     doc = cur.doc
-    items = [(first.group(1), cur.lines[j].start + first.start(1), cur.lines[j].end)]
-    k = j + 1
-    if not first.group(1).strip() and k < len(cur.lines) and layout.is_attachment_name(cur.lines[k].text):
+    if first is None:
+        items, k = [], j + 1
+    else:
+        items = [(first.group(1), cur.lines[j].start + first.start(1), cur.lines[j].end)]
+        k = j + 1
+    below = cur.lines[k].text if k < len(cur.lines) else ""
+    if first is None and _ITEM_NUMBER_RE.match(below) or first is not None and not first.group(1).strip() and layout.is_attachment_name(below):
         items = [(cur.lines[k].text, cur.lines[k].start, cur.lines[k].end)]
         k += 1
-    if _ITEM_NUMBER_RE.match(items[0][0]):
+    if items and _ITEM_NUMBER_RE.match(items[0][0]):
         while k < len(cur.lines) and _ITEM_NUMBER_RE.match(cur.lines[k].text):
             items.append((cur.lines[k].text, cur.lines[k].start, cur.lines[k].end))
             k += 1
-    for text, start, end in items:
+    pieces = [(piece, at, at + len(piece)) for text, start, _ in items for piece, at in _inline_items(text, start)]
+    for text, start, end in pieces:
         number = _ITEM_NUMBER_RE.match(text)
         name = text[number.end() :] if number else text
         if name.strip():

@@ -239,6 +239,9 @@ def _names(word: str) -> list[str]:
     return [word]
 
 
+_LABEL_WORDS = frozenset({"附件", "附件下载", "相关附件", "抄送", "主送", "附注"})
+
+
 def _people(value: str) -> tuple[list[tuple[Contact, list[FoundValue]]], list[FoundValue]]:
     """`省民政厅老龄工作处 张书毓`, `张三、李四`, `张三 0351-1234567；李四 13912345678`,
     `培训就业司 王文铎、张达` (one office, two people), `张三 67706322 李四 67737885`."""
@@ -249,7 +252,8 @@ def _people(value: str) -> tuple[list[tuple[Contact, list[FoundValue]]], list[Fo
     emails = find_emails(words)
     for e in reversed(emails):
         words = words[: e.start] + " " + words[e.end :]
-    tokens = [t for t in re.split(r"[、；;，,：:\s（()）]+", words) if t]
+    # a label run on after the values (`…abc@163.com附件：`, a page that lost its line breaks) is no one
+    tokens = [t for t in re.split(r"[、；;，,：:\s（()）]+", words) if t and t not in _LABEL_WORDS]
     people: list[tuple[Contact, list[FoundValue]]] = []
     office: str | None = None
     queue = iter(phones)
