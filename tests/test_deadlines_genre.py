@@ -119,3 +119,28 @@ def test_dates_of_a_list_with_a_deadline_word_stay_separate_tasks() -> None:
         "请各县（市、区）民政局分别于6月30日、7月1日前报送上半年总结和下半年计划。\n市民政局\n2025年6月2日"
     )
     assert [(d.start, d.date) for d in doc.deadlines] == [(None, "2025-06-30"), (None, "2025-07-01")]
+
+
+# --- a duty 'during the campaign', the campaign's years given by the title ------------------------
+
+CAMPAIGN = (
+    "平陆县应急管理局关于印发《平陆县安全生产治本攻坚三年行动实施方案（2024—2026年）》的通知\n"
+    "各乡镇人民政府，县直各有关单位：\n"
+    "现将《平陆县安全生产治本攻坚三年行动实施方案（2024—2026年）》印发给你们，请认真贯彻落实。\n"
+    "{ask}\n"
+    "平陆县应急管理局\n"
+    "2024年3月20日"
+)
+
+
+def test_a_duty_during_the_campaign_ends_with_the_years_of_the_title() -> None:
+    doc = _one(CAMPAIGN.format(ask="三年行动期间，请各单位于每季度最后一个月25日前将工作进展情况报送县应急管理局。"))
+    (deadline,) = doc.deadlines
+    assert deadline.rrule == "FREQ=MONTHLY;BYMONTH=3,6,9,12;BYMONTHDAY=25;UNTIL=20261231"
+    assert "2024—2026年" in (deadline.date_note or "")
+
+
+def test_a_duty_not_said_to_run_during_the_campaign_keeps_no_end() -> None:
+    doc = _one(CAMPAIGN.format(ask="请各单位于每季度最后一个月25日前将工作进展情况报送县应急管理局。"))
+    (deadline,) = doc.deadlines
+    assert deadline.rrule == "FREQ=MONTHLY;BYMONTH=3,6,9,12;BYMONTHDAY=25"

@@ -440,3 +440,28 @@ def _standing_duties(text: str, base: int) -> list[FoundDuty]:
 
 def _clause_spans(text: str) -> list[tuple[str, int]]:
     return [(text[a:b], a) for a, b in clause_spans(text)]
+
+
+# A duty 'during the campaign' (`三年行动期间，每季度…`) whose years the title gives:
+# `…三年行动方案（2024—2026年）的通知`. The title's range bounds the rule (UNTIL its last year's end).
+_CAMPAIGN_RE = re.compile(r"(?:[一二三四五两]年|行动|攻坚|整治|活动|实施)(?:期间|期内)")
+_TITLE_YEARS_RE = re.compile(r"((?:19|20)\d{2})\s*[—–\-－~～至到]+\s*((?:19|20)\d{2})\s*年")
+
+
+def bounded_by_title(deadline: Deadline, title: str | None) -> Deadline:
+    """UNTIL for a recurring duty that runs 'during the campaign', from the years in the title."""
+    if not deadline.rrule or "UNTIL=" in deadline.rrule or not title:
+        return deadline
+    if not _CAMPAIGN_RE.search(deadline.sentence or deadline.text):
+        return deadline
+    years = _TITLE_YEARS_RE.search(title)
+    if not years or int(years.group(2)) < int(years.group(1)):
+        return deadline
+    last = years.group(2)
+    note = f"until the end of {last}: the campaign's years {years.group(0)} in the title"
+    return deadline.model_copy(
+        update={
+            "rrule": f"{deadline.rrule};UNTIL={last}1231",
+            "date_note": f"{deadline.date_note}; {note}" if deadline.date_note else note,
+        }
+    )

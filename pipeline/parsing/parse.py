@@ -119,6 +119,7 @@ def _body_analysis(cur: Cursor, first: int, last: int) -> None:
     tables = table_deadlines(cur.lines[first:], doc.recipients, issue_date=issue, year_hint=year_hint)
     found_deadlines += [t for t in tables if not any(t.start < f.end and f.start < t.end for f in found_deadlines)]
     for fd in found_deadlines:
+        fd.deadline = duties.bounded_by_title(fd.deadline, doc.title)
         fd.deadline.text = printed(cur.text, fd.start, fd.end)
         where = locate(cur.text, cur.pages, fd.start, fd.end)
         fd.deadline.page = where.page
