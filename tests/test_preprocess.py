@@ -44,47 +44,18 @@ def test_blank_page_has_no_skew() -> None:
     assert preprocess.estimate_skew(np.full((400, 300), 255, np.uint8)) == 0.0
 
 
-def fake_reader(upright: np.ndarray):  # type: ignore[no-untyped-def]
-    """A stand-in for the OCR engine: scores a strip by how closely it matches the upright
-    page's strip, so the test checks the geometry (which turn, which direction) alone."""
-    reference = preprocess.orientation_strip(preprocess.remove_red(upright), 0).astype(np.int16)
-    calls: list[np.ndarray] = []
-
-    def score(strip: np.ndarray) -> float:
-        calls.append(strip)
-        if strip.shape != reference.shape:
-            return -1e9
-        return -float(np.abs(strip.astype(np.int16) - reference).mean())
-
-    return score, calls
+@pytest.mark.parametrize(("turned_by", "first"), [(0, 0), (180, 0), (90, 90), (270, 90)])
+def test_orientation_tries_the_line_direction_first(page: np.ndarray, turned_by: int, first: int) -> None:
+    """The line direction, measured without OCR, puts the right pair of turns first; which of
+    the two is upright only reading tells (pipeline.reading.read)."""
+    turns = preprocess.likely_turns(preprocess.rotate_quadrant(page, turned_by))
+    assert sorted(turns) == [0, 90, 180, 270]
+    assert turns[0] == first and turns[1] == first + 180
+    assert (360 - turned_by) % 360 in turns[:2]  # the turn that undoes it is among the first two
 
 
-@pytest.mark.parametrize(("turned_by", "fix"), [(0, 0), (180, 180), (90, 270), (270, 90)])
-def test_orientation_finds_the_turn_that_makes_the_page_upright(page: np.ndarray, turned_by: int, fix: int) -> None:
-    score, calls = fake_reader(page)
-    scanned = preprocess.rotate_quadrant(page, turned_by)
-    assert preprocess.detect_orientation(scanned, score) == fix
-    assert len(calls) == 4  # no score is good enough: every turn is read
-
-
-@pytest.mark.parametrize(("turned_by", "fix", "reads"), [(0, 0, 1), (180, 180, 2), (90, 270, 2), (270, 90, 1)])
-def test_orientation_reads_the_likely_turns_first(page: np.ndarray, turned_by: int, fix: int, reads: int) -> None:
-    score, calls = fake_reader(page)
-    scanned = preprocess.rotate_quadrant(page, turned_by)
-    assert preprocess.detect_orientation(scanned, score, good_enough=-0.5) == fix
-    assert len(calls) == reads  # the line direction, measured without OCR, put the right pair first
-
-
-def test_orientation_accepts_a_good_enough_upright_read_at_once(page: np.ndarray) -> None:
-    score, calls = fake_reader(page)
-    assert preprocess.detect_orientation(page, score, good_enough=-1.0) == 0
-    assert len(calls) == 1
-
-
-def test_orientation_of_a_blank_page_reads_nothing() -> None:
-    score, calls = fake_reader(np.full((100, 100, 3), 255, np.uint8))
-    assert preprocess.detect_orientation(np.full((800, 600, 3), 255, np.uint8), score) == 0
-    assert calls == []
+def test_orientation_of_a_blank_page_tries_nothing() -> None:
+    assert preprocess.likely_turns(np.full((800, 600, 3), 255, np.uint8)) == (0,)
 
 
 def test_lines_run_vertically_on_a_page_on_its_side(page: np.ndarray) -> None:

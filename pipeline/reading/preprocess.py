@@ -4,7 +4,7 @@ Images are H x W x 3 RGB uint8 (as `pipeline.reading.load` gives them) or H x W 
 Each step is measured in `bench/ocr_quality.py`; which steps run for which engine
 is decided in `pipeline.reading.read.PREPARATION`, from those measurements.
 
-    detect_orientation(rgb, score) -> 0 | 90 | 180 | 270   clockwise turn that makes the page upright
+    likely_turns(rgb) -> (0, 180, 90, 270) | (90, 270, 0, 180) | (0,)   clockwise turns to try, likeliest first
     rotate_quadrant(img, degrees)                         apply that turn
     estimate_skew(grey) -> degrees                        small counter-clockwise correction
     deskew(img, degrees)                                  apply it, white border
@@ -13,7 +13,6 @@ is decided in `pipeline.reading.read.PREPARATION`, from those measurements.
     red_layer(rgb) -> grey                                the red ink alone, dark on white
 """
 
-from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -58,9 +57,7 @@ SKEW_POINTS = 200_000  # ink pixels sampled: plenty for a profile, fast at any r
 
 # --- orientation ------------------------------------------------------------------------------
 
-ORIENTATION_MAX_SIDE = 1600  # the strip is read at ~130 dpi: enough for 16 pt type, 4x cheaper than the page
-ORIENTATION_BAND = 0.2  # share of the page height read per candidate
-ORIENTATION_SPAN = 0.5  # share of the page width read per candidate
+ORIENTATION_MAX_SIDE = 1600  # line direction and skew are measured at ~130 dpi: the angles do not need more
 MIN_INK_SHARE = 0.002  # below this the page is blank: nothing to orient
 
 
@@ -90,60 +87,21 @@ def lines_run_vertically(grey: Image) -> bool:
     return across_columns > across_rows
 
 
-def densest_window(ink: np.ndarray, length: int) -> int:
-    """Start of the `length`-long window of a 1-D ink profile holding the most ink."""
-    window = np.convolve(ink, np.ones(min(length, ink.size)), mode="valid")
-    return int(np.argmax(window))
+def likely_turns(image: Image) -> tuple[int, ...]:
+    """The clockwise turns (0/90/180/270) to try, most likely first; (0,) on a blank page.
 
-
-def orientation_strip(image: Image, degrees: int) -> Image:
-    """The densest block of text after turning the page `degrees` clockwise.
-
-    A block of about a fifth of the page's height and half its width: a handful of lines
-    of a dozen characters, nearly square, because RapidOCR's detector scales the short
-    side up to 736 px and a full-width strip would cost as much as the page. Turning
-    first and cropping second makes every candidate read the same physical text.
+    Tesseract's OSD is near useless on sparse Chinese pages (confidence ~3 where 14 is the
+    usual floor; ocr-notes fact 10), so the OCR engine itself judges which turn reads as
+    upright text (pipeline.reading.read). This only orders the candidates: the line
+    direction, measured without OCR, puts {0, 180} or {90, 270} first, so an upright page
+    is read once. On sparse pages the direction can be wrong, hence all four. Red ink is
+    removed first: a seal or a red header is no line of text and can outweigh a sparse page.
     """
-    small, _ = downscale(image, ORIENTATION_MAX_SIDE)
-    turned = rotate_quadrant(small, degrees)
-    ink = ink_mask(to_grey(turned))
-    height, width = ink.shape
-    band, span = max(1, round(height * ORIENTATION_BAND)), max(1, round(width * ORIENTATION_SPAN))
-    top = densest_window(ink.mean(axis=1), band)
-    left = densest_window(ink[top : top + band].mean(axis=0), span)
-    return turned[top : top + band, left : left + span]
-
-
-def detect_orientation(
-    image: Image,
-    score: Callable[[Image], float],
-    *,
-    good_enough: float = float("inf"),
-) -> int:
-    """Clockwise degrees (0/90/180/270) that make the page upright.
-
-    Tesseract's OSD is near useless on sparse Chinese pages (confidence ~3 where 14 is
-    the usual floor; ocr-notes fact 10), so the OCR engine itself is the judge: `score`
-    reads a strip and says how much plausible horizontal text it found. The candidates
-    are tried in order of likelihood (the line direction, measured without OCR, puts
-    {0, 180} or {90, 270} first; on sparse pages it can be wrong, hence all four) and
-    the first that scores `good_enough` wins; otherwise the best. Strips are grey with
-    the red ink removed.
-    """
-    # red ink out first: a seal or a red header is no line of text and can outweigh a sparse page
     grey, _ = downscale(remove_red(image), ORIENTATION_MAX_SIDE)
     if ink_mask(grey).mean() < MIN_INK_SHARE:
-        return 0
+        return (0,)
     across_rows, across_columns = line_axis_banding(grey)
-    likely, unlikely = ((90, 270), (0, 180)) if across_columns > across_rows else ((0, 180), (90, 270))
-    best, best_score = 0, float("-inf")
-    for degrees in likely + unlikely:
-        value = score(orientation_strip(grey, degrees))
-        if value >= good_enough:
-            return degrees
-        if value > best_score:
-            best, best_score = degrees, value
-    return best
+    return (90, 270, 0, 180) if across_columns > across_rows else (0, 180, 90, 270)
 
 
 # --- deskew -----------------------------------------------------------------------------------
@@ -181,9 +139,11 @@ def estimate_skew(grey: Image, *, max_angle: float = MAX_SKEW) -> float:
     """The counter-clockwise rotation (degrees) that makes the text lines horizontal.
 
     Projection profile over ink pixels: the points (not the image) are turned by each
-    candidate angle and the sharpness of their row histogram scored. Coarse then fine.
+    candidate angle and the sharpness of their row histogram scored. Coarse then fine. On a
+    copy shrunk to ORIENTATION_MAX_SIDE: an angle needs no more, and finding the ink (a
+    background flattening) on the full page cost more than the deskew itself.
     """
-    points = ink_points(grey)
+    points = ink_points(downscale(grey, ORIENTATION_MAX_SIDE)[0])
     if points is None:
         return 0.0
     xs, ys = points
@@ -221,9 +181,9 @@ def flatten_background(image: Image) -> Image:
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (BACKGROUND_KERNEL, BACKGROUND_KERNEL))
     background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
     background = cv2.medianBlur(background, 5)
-    background = cv2.resize(background, (width, height), interpolation=cv2.INTER_LINEAR)
-    flat = image.astype(np.float32) * 255.0 / np.maximum(background.astype(np.float32), 1.0)
-    return np.clip(flat, 0, 255).astype(np.uint8)
+    background = np.maximum(cv2.resize(background, (width, height), interpolation=cv2.INTER_LINEAR), 1)
+    # in uint8 with saturation: a float32 copy of a 200 dpi colour page is 46 MB, twice over
+    return cv2.divide(image, background, scale=255.0)
 
 
 # --- red ink ----------------------------------------------------------------------------------
