@@ -73,12 +73,13 @@ record: install
 	$(PY) bench/ocr_quality.py --record
 
 # Speed and quality figures (not tests), per engine: CER and labelled fields right on every
-# scan, then ingest pages/min with 1 and 2 workers against bare tesseract timed in the same
+# scan, where a page's CPU time goes stage by stage against bare tesseract, then ingest pages/min with 1 and 2 workers against bare tesseract timed in the same
 # run, and a worker's peak memory on a 50-page scan; ingest on a Dask LocalCluster against local
 # workers; then the desk under load (20 clients for 60 s on 127.0.0.1 while an ingest writes to
 # the same store).
 bench: install
 	$(PY) bench/ocr_quality.py --steps default
+	$(PY) bench/page_stages.py
 	$(PY) bench/ingest_bench.py --engine rapidocr
 	$(PY) bench/ingest_bench.py --engine tesseract
 	$(PY) bench/cluster_bench.py
