@@ -26,7 +26,6 @@ _PRINTED_RE = re.compile(rf"^(?P<org>.*?)\s*(?P<date>[{_NUMERAL}]{{4}}\s*年.{{1
 _NOTE_RE = re.compile(r"^[（(].*[）)]$")
 _CONTACT_START_RE = re.compile(r"^(?:联系人|联系电话|联系方式|电话|手机|传真|电子邮箱|电子信箱|邮箱|地址|通讯地址|邮编|邮政编码)")
 # The page's heading over its attachment links: the links still name the attachments.
-_TRAILING_ATTACH_RE = re.compile(r"\S\s*附件\s*[：:]$")
 _ATTACHMENT_LINKS_RE = re.compile(r"^(?:相关附件|附件下载|附件列表)\s*[：:]?$")
 # 署名 (§7.3.5): agency names, no punctuation, standing above the 成文日期.
 _SIGNATURE_LINE_RE = re.compile(r"[\u4e00-\u9fff（）() ·]{2,40}")
@@ -174,6 +173,10 @@ def _inline_items(text: str, start: int) -> list[tuple[str, int]]:
     return [(text[a:b], start + a) for a, b in zip(cuts, cuts[1:])]
 
 
+# `附件：` ending a line that holds something else (a page that lost its line breaks).
+_TRAILING_ATTACH_RE = re.compile(r"\S\s*附件\s*[：:]$")
+
+
 def _trailing_label(cur: Cursor, j: int) -> bool:
     """`…电子邮箱：abc@163.com附件：` with `1.名称` on the next line: the label ends a line of its own."""
     return (
@@ -187,13 +190,14 @@ def _attachments(cur: Cursor, j: int, first: re.Match[str] | None) -> int:
     """附件说明 (§7.3.4): `附件：名称`, `附件：1.名称` with the next items on the following lines,
     or `附件：` with the name on the next line; `first` is None where the label ended line j."""
     doc = cur.doc
-    if first is None:
-        items, k = [], j + 1
-    else:
-        items = [(first.group(1), cur.lines[j].start + first.start(1), cur.lines[j].end)]
-        k = j + 1
+    items = [] if first is None else [(first.group(1), cur.lines[j].start + first.start(1), cur.lines[j].end)]
+    k = j + 1
     below = cur.lines[k].text if k < len(cur.lines) else ""
-    if first is None and _ITEM_NUMBER_RE.match(below) or first is not None and not first.group(1).strip() and layout.is_attachment_name(below):
+    if first is None:
+        takes_below = bool(_ITEM_NUMBER_RE.match(below))
+    else:
+        takes_below = not first.group(1).strip() and layout.is_attachment_name(below)
+    if takes_below:
         items = [(cur.lines[k].text, cur.lines[k].start, cur.lines[k].end)]
         k += 1
     if items and _ITEM_NUMBER_RE.match(items[0][0]):
