@@ -144,3 +144,11 @@ def test_a_duty_not_said_to_run_during_the_campaign_keeps_no_end() -> None:
     doc = _one(CAMPAIGN.format(ask="请各单位于每季度最后一个月25日前将工作进展情况报送县应急管理局。"))
     (deadline,) = doc.deadlines
     assert deadline.rrule == "FREQ=MONTHLY;BYMONTH=3,6,9,12;BYMONTHDAY=25"
+
+
+def test_a_bare_report_verb_before_the_receiving_level_is_an_action() -> None:
+    # jieba joins 报 with the level after it (报县|应急|管理局): the duty is still a duty
+    doc = _one(CAMPAIGN.format(ask="三年行动期间，各单位每季度末将工作进展情况报县应急管理局。"))
+    (deadline,) = doc.deadlines
+    assert deadline.rrule == "FREQ=MONTHLY;BYMONTH=3,6,9,12;BYMONTHDAY=-1;UNTIL=20261231"
+    assert deadline.action == "报送工作进展情况"

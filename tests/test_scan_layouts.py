@@ -208,3 +208,20 @@ def test_an_attachment_label_ending_the_contact_line_opens_the_list_below():
     doc = _text_notice("联系人：王立国，联系电话：0359-3521234，电子邮箱：plyjj@163.com附件：\n1.隐患排查表2.联络人表")
     assert doc.attachments == ["隐患排查表", "联络人表"]
     assert [(c.name, c.emails) for c in doc.contacts] == [("王立国", ["plyjj@163.com"])]
+
+
+def test_a_long_title_in_text_wrapped_at_the_printed_width_does_not_run_into_the_recipients():
+    # a text copied from a printed page: 28 characters a line, and a title longer than that
+    text = (
+        "平陆县应急管理局关于印发《平陆县安全生产治本攻坚三年行动实施方案（2024—2026年）》的通知\n"
+        "各乡镇人民政府，县直各有关单位：\n"
+        "为做好安全生产工作，现将有关事项通知如下。\n"
+        "请各单位于12月10日前将排查情况报县局。\n"
+        "平陆县应急管理局\n"
+        "2024年3月20日"
+    )
+    page = Page(number=1, source="text", lines=[Line(text=t) for t in text.split("\n")])
+    result, _ = parse_pages([page], file="page.txt", kind="text")
+    doc = result.documents[0]
+    assert doc.title == "平陆县应急管理局关于印发《平陆县安全生产治本攻坚三年行动实施方案（2024—2026年）》的通知"
+    assert doc.recipients == ["各乡镇人民政府", "县直各有关单位"]

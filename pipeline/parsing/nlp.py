@@ -68,6 +68,8 @@ def body_pipeline() -> Language:
     ruler.add_patterns(
         [{"label": "OBLIGATION", "pattern": [{"TEXT": {"IN": OBLIGATION_CUES}}]}]
         + [{"label": "ACTION", "pattern": [{"TEXT": {"IN": ACTION_VERBS}}]}]
+        # jieba joins a bare 报 with the level that follows it (`报县应急管理局` → 报县|应急|管理局)
+        + [{"label": "ACTION", "pattern": [{"TEXT": {"REGEX": "^报[省市县区州乡镇]$"}}]}]
     )
     nlp.add_pipe("gongwen_time_expressions")
     return nlp

@@ -187,6 +187,8 @@ def _joins(prev: Line, nxt: Line, geo: dict[int, _Geometry | None], unwrapped: f
         return ""
     if _starts_element(b) or _looks_like_docnumber_line(a):
         return None
+    if _TITLE_END_RE.search(a) and (_opens_recipients(b) or looks_like_recipients(b)):
+        return None  # a title (or a title set as a paragraph), then the 主送 (§7.3.3)
     g = geo.get(nxt.page)
     if prev.box is not None and nxt.box is not None and g is not None:
         if g.large(prev.box) or g.large(nxt.box):
@@ -207,8 +209,8 @@ def _joins(prev: Line, nxt: Line, geo: dict[int, _Geometry | None], unwrapped: f
                 and g.wrapped(prev.box, _next_word(b))
             )
             return "" if hanging or flush else None
-        if _ends_element(a) or _TITLE_END_RE.search(a) and (_opens_recipients(b) or looks_like_recipients(b)):
-            return None  # a title set as a paragraph, then the 主送 (§7.3.3)
+        if _ends_element(a):
+            return None
         # The printed width says whether the line was full; the box says so too, when the
         # page's margin could be measured.
         same_page_geo = geo.get(prev.page)
