@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from models import Contact, Document
 from models.page import Box, LatinCheck, Line, Page
 from pipeline.parsing.contact_checks import mark_uncertain
-from pipeline.reading.latin import check_lines, known_domain, reconcile, span_box
+from pipeline.reading.latin import check_lines, glued_to_another_at, known_domain, reconcile, span_box
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "fixtures"))
 import render  # noqa: E402
@@ -88,6 +88,16 @@ def test_a_number_outside_the_numbering_plan_is_uncertain_not_a_phone():
     assert found.contact.phones == [] and [u.value for u in found.contact.uncertain] == ["1391234567"]
     doc = mark_uncertain(Document(contacts=[found.contact]), [])
     assert [p.code for p in doc.problems] == ["contacts.phones_uncertain"]
+
+
+def test_an_address_that_is_the_tail_of_a_run_with_two_at_signs_is_not_trusted():
+    # tesseract read `_` and a letter of `sxmz_ylfwc@sxmz.gov.cn` so that `q@example.com` looked whole
+    line = "电子邮箱: Sxmz_ylfwc@q@example.com"
+    assert glued_to_another_at(line, line.index("q@"), len(line))
+    line = "电子邮箱：sxmz_ylfwc@example.com，传真：0351-1234567"
+    assert not glued_to_another_at(line, line.index("sxmz"), line.index("，"))
+    line = "邮箱：ab@c.cn cd@e.cn"  # two addresses apart: each stands alone
+    assert not glued_to_another_at(line, 3, 10)
 
 
 def test_the_address_box_is_the_part_of_the_line_that_holds_it():

@@ -260,12 +260,24 @@ def check_lines(lines: list[Line], image: np.ndarray) -> tuple[list[Line], list[
             second = next((x.group(0) for x in _ADDRESS_RE.finditer(second_text) if _similar(x.group(0), m.group(0))), None)
             confident = line.conf is not None and line.conf >= CONFIDENT_LINE
             value, certain, reason = reconcile(m.group(0), second, seen, confident=confident)
+            if certain and glued_to_another_at(text, m.start(), m.end()):
+                certain, reason = False, "read inside a longer run with a second @: part of the address is misread"
             checks.append(
                 LatinCheck(line=n, read=m.group(0), reread=second_text, value=value, certain=certain, reason=reason or None)
             )
             text = text[: m.start()] + value + text[m.end() :]
         out.append(line if text == line.text else line.model_copy(update={"text": text}))
     return out, checks
+
+
+def glued_to_another_at(text: str, start: int, end: int) -> bool:
+    """The address is part of a longer Latin run that holds another @ (`sxmz_ylfwc@q@example.com`):
+    the engine misread one character as @, and the address found is only the tail of the real one."""
+    while start > 0 and "\x21" <= text[start - 1] <= "\x7e":
+        start -= 1
+    while end < len(text) and "\x21" <= text[end] <= "\x7e":
+        end += 1
+    return text.count("@", start, end) + text.count("＠", start, end) > 1
 
 
 def _similar(a: str, b: str) -> bool:
